@@ -1,0 +1,314 @@
+"""Boilerplate detectors. Each observes a :class:`View` and answers with :class:`Removal`s.
+
+Detectors never edit text and never see each other's internals: they read the document and the
+verdicts reached so far (``View.removals``), which is how a caption finds its credit line or a
+consent paragraph finds the embed notice above it. The pipeline runs them in ``DETECTORS`` order.
+
+Rule ids produced here (besides the pattern group ids of ``cleaners/patterns/*.toml``):
+
+- ``caption.line``: the caption that belongs to a picture credit;
+- ``consent.embed_notice`` / ``consent.cookie_notice``: consent paragraphs found by signal count;
+- ``script.code_shape``: blocks dense in code punctuation (JSON, JS);
+- ``script.state_run``: bare values inside a run of serialized page state;
+- ``tags.list``: the items under a tag label;
+- ``promo.tail``: a promo block at the end of the page and everything after it;
+- ``navigation.menu``: runs of short list items outside the article region;
+- ``dedupe.repeated_lead`` / ``dedupe.repeated_block``: later copies of a block;
+- ``pull_quote.repeated_sentence`` / ``pull_quote.attribution``: a pull quote and its byline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from cleaners import shape
+from cleaners.model import Block, Category, Removal, View
+from cleaners.patterns import PatternSet
+from cleaners.settings import Settings
+
+Detector = Callable[[View, PatternSet, Settings], list[Removal]]
+
+# Groups that are evidence for a detector, not line rules of their own.
+SIGNAL_GROUPS = frozenset({"consent.anchor", "consent.signal", "promo.anchor"})
+
+
+def _snippet(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _kept_neighbour(view: View, index: int, step: int) -> Block | None:
+    """The nearest kept block before (step=-1) or after (step=+1) ``index``."""
+    blocks = view.doc.blocks
+    i = index + step
+    while 0 <= i < len(blocks):
+        if not view.is_removed(i):
+            return blocks[i]
+        i += step
+    return None
+
+
+def _region(view: View, settings: Settings) -> tuple[int, int] | None:
+    """Index range (first, last) spanned by kept prose blocks: the article region."""
+    prose = [b.index for b in view.kept() if not b.bullet and shape.is_prose(b.text, settings)]
+    if not prose:
+        return None
+    return prose[0], prose[-1]
+
+
+# --------------------------------------------------------------------------- phrase rules
+
+
+def detect_phrases(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """Line rules from the pattern files: the first group whose pattern covers the block wins."""
+    rules = [r for r in patterns.rules.values() if r.id not in SIGNAL_GROUPS]
+    out: list[Removal] = []
+    for block in view.kept():
+        for rule in rules:
+            m = rule.matches(block.text)
+            if m is not None:
+                out.append(Removal(block.index, rule.id, rule.category, f"matched {_snippet(m.group(0))!r}"))
+                break
+    return out
+
+
+def detect_code_shape(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """Script residue by shape: a high share of code punctuation; and bare values (``false``,
+    ``42``) sitting between other script lines, as serialized state dumps into text."""
+    out: list[Removal] = []
+    for block in view.kept():
+        if shape.is_code_shaped(block.text, settings) and not shape.is_prose(block.text, settings):
+            ratio = shape.code_char_ratio(block.text)
+            out.append(Removal(block.index, "script.code_shape", Category.SCRIPT, f"code chars {ratio:.2f}"))
+    view = view.with_removals(out)
+    for block in view.kept():
+        if shape.word_count(block.text) > 2 or shape.ends_sentence(block.text):
+            continue
+        prev_rule = view.rule_at(block.index - 1) or ""
+        next_rule = view.rule_at(block.index + 1) or ""
+        if prev_rule.startswith("script.") and next_rule.startswith("script."):
+            out.append(Removal(block.index, "script.state_run", Category.SCRIPT, "value between script lines"))
+    return out
+
+
+# --------------------------------------------------------------------------- captions
+
+
+def detect_captions(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """The caption that belongs to a credit: the block right before a credit line, when it is
+    caption-sized (short, at most two sentences, not a list item)."""
+    out: list[Removal] = []
+    for index, removal in view.removals.items():
+        if removal.rule not in ("caption.credit", "caption.agency"):
+            continue
+        prev = index - 1
+        if prev < 0 or view.is_removed(prev):
+            continue
+        block = view.doc.blocks[prev]
+        if block.bullet or len(block.text) > settings.caption_max_chars:
+            continue
+        if shape.sentence_count(block.text) > settings.caption_max_sentences:
+            continue
+        out.append(
+            Removal(prev, "caption.line", Category.CAPTION, f"precedes credit {_snippet(view.doc.blocks[index].text)!r}")
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- consent
+
+
+# Distinct consent phrases (anchors + signals) a block needs, with at least one anchor. Measured on
+# the seed notice (4-6 each) and on news prose about privacy (at most 1 anchor-free signal set).
+CONSENT_MIN_SIGNALS = 2
+# How far (in blocks) an embed notice reaches down to the consent paragraphs that follow it.
+CONSENT_FOLLOW_BLOCKS = 3
+
+
+def detect_consent(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    anchor = patterns.get("consent.anchor")
+    signal = patterns.get("consent.signal")
+    out: list[Removal] = []
+    last_notice = -10 * CONSENT_FOLLOW_BLOCKS
+    for block in view.doc.blocks:
+        rule = view.rule_at(block.index)
+        if rule is not None:
+            if rule == "consent.embed_notice":
+                last_notice = block.index
+            continue
+        a = anchor.count_distinct(block.text)
+        s = signal.count_distinct(block.text)
+        near_notice = block.index - last_notice <= CONSENT_FOLLOW_BLOCKS
+        if (a >= 1 and a + s >= CONSENT_MIN_SIGNALS) or (near_notice and a + s >= 1):
+            rid = "consent.embed_notice" if near_notice else "consent.cookie_notice"
+            out.append(Removal(block.index, rid, Category.CONSENT, f"{a} consent phrases, {s} signals"))
+            if near_notice:
+                last_notice = block.index
+    return out
+
+
+# --------------------------------------------------------------------------- tags and menus
+
+
+def detect_tag_lists(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """Items under a tag label: short, unpunctuated, until the first block that is not."""
+    out: list[Removal] = []
+    for index, removal in list(view.removals.items()):
+        if removal.rule != "tags.label":
+            continue
+        i = index + 1
+        while i < len(view.doc.blocks):
+            if view.is_removed(i):
+                if (view.rule_at(i) or "").startswith("tags."):
+                    i += 1
+                    continue
+                break
+            b = view.doc.blocks[i]
+            if shape.word_count(b.text) > settings.menu_item_max_words or shape.ends_sentence(b.text):
+                break
+            out.append(Removal(i, "tags.list", Category.TAGS, f"under {_snippet(view.doc.blocks[index].text)!r}"))
+            i += 1
+    return out
+
+
+def _is_menu_item(block: Block, settings: Settings) -> bool:
+    return (
+        block.bullet
+        and shape.word_count(block.text) <= settings.menu_item_max_words
+        and not shape.ends_sentence(block.text)
+    )
+
+
+def detect_menus(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """Runs of short list items before or after the article region are site navigation."""
+    region = _region(view, settings)
+    kept = list(view.kept())
+    out: list[Removal] = []
+    run: list[Block] = []
+
+    def close() -> None:
+        if len(run) >= settings.menu_min_run:
+            outside = region is None or run[-1].index < region[0] or run[0].index > region[1]
+            if outside:
+                out.extend(
+                    Removal(b.index, "navigation.menu", Category.NAVIGATION, f"{len(run)} short list items")
+                    for b in run
+                )
+        run.clear()
+
+    for block in kept:
+        if _is_menu_item(block, settings):
+            run.append(block)
+        else:
+            close()
+    close()
+    return out
+
+
+# --------------------------------------------------------------------------- promo tail
+
+
+def detect_promo_tail(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """Promo spam glued to the end of a page: from the first non-prose promo block (promo
+    vocabulary, or a shouting all-caps headline) after which no body paragraph follows, to the
+    end."""
+    anchor = patterns.get("promo.anchor")
+    kept = list(view.kept())
+    # Scan from the end while no prose has been seen; remember the earliest promo start.
+    start: Block | None = None
+    for block in reversed(kept):
+        if shape.is_prose(block.text, settings) and not anchor.regex.search(block.text):
+            break
+        if shape.is_shouting(block.text, settings) or (
+            anchor.regex.search(block.text) and not shape.is_prose(block.text, settings)
+        ):
+            start = block
+    if start is None:
+        return []
+    head = _snippet(start.text)
+    return [
+        Removal(b.index, "promo.tail", Category.PROMO, f"promo block from {head!r}")
+        for b in kept
+        if b.index >= start.index
+    ]
+
+
+# --------------------------------------------------------------------------- duplicates
+
+
+def detect_repeats(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """Later copies of a block (exact after whitespace/punctuation/case normalisation)."""
+    seen: dict[str, Block] = {}
+    first_prose: int | None = None
+    out: list[Removal] = []
+    for block in view.kept():
+        key = shape.norm_key(block.text)
+        if first_prose is None and shape.is_prose(block.text, settings):
+            first_prose = block.index
+        if len(key) < settings.dedupe_min_chars:
+            continue
+        orig = seen.get(key)
+        if orig is None:
+            seen[key] = block
+            continue
+        rid = "dedupe.repeated_lead" if orig.index == first_prose else "dedupe.repeated_block"
+        out.append(Removal(block.index, rid, Category.DUPLICATE, f"repeats line {orig.line}"))
+    return out
+
+
+# --------------------------------------------------------------------------- pull quotes
+
+# A pull quote is a sentence: at least this many words (a two-word subheading that happens to
+# occur in the body is not one).
+PULL_QUOTE_MIN_WORDS = 5
+# Capitalised words this long are names worth matching between an attribution and the body.
+NAME_MIN_CHARS = 4
+
+
+def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """A short sentence whose words all occur, in order, inside a longer kept block, plus the
+    attribution line under it (a name and role sharing a name with that block)."""
+    kept = list(view.kept())
+    keys = {b.index: shape.norm_key(b.text) for b in kept}
+    out: list[Removal] = []
+    for block in kept:
+        text = block.text
+        if block.bullet or len(text) > settings.pull_quote_max_chars:
+            continue
+        if shape.word_count(text) < PULL_QUOTE_MIN_WORDS:
+            continue
+        if not (shape.ends_sentence(text) or shape.is_quoted(text)):
+            continue
+        key = keys[block.index]
+        host = next(
+            (b for b in kept if b.index != block.index and len(keys[b.index]) > len(key)
+             and f" {key} " in f" {keys[b.index]} "),
+            None,
+        )
+        if host is None:
+            continue
+        out.append(
+            Removal(block.index, "pull_quote.repeated_sentence", Category.PULL_QUOTE, f"repeats line {host.line}")
+        )
+        nxt = _kept_neighbour(view, block.index, +1)
+        if nxt is None or nxt.index == host.index or nxt.bullet:
+            continue
+        if shape.word_count(nxt.text) > settings.attribution_max_words or shape.ends_sentence(nxt.text):
+            continue
+        names = {w for w in shape.words(nxt.text) if w[:1].isupper() and len(w) >= NAME_MIN_CHARS}
+        dash = nxt.text[:1] in "-–—"
+        if dash or names & set(shape.words(host.text)):
+            out.append(Removal(nxt.index, "pull_quote.attribution", Category.PULL_QUOTE, "names the quoted speaker"))
+    return out
+
+
+DETECTORS: Sequence[tuple[str, Detector]] = (
+    ("phrases", detect_phrases),
+    ("code_shape", detect_code_shape),
+    ("captions", detect_captions),
+    ("consent", detect_consent),
+    ("tag_lists", detect_tag_lists),
+    ("promo_tail", detect_promo_tail),
+    ("menus", detect_menus),
+    ("repeats", detect_repeats),
+    ("pull_quotes", detect_pull_quotes),
+)

@@ -1,0 +1,177 @@
+"""Core data model: frozen, typed dataclasses shared by every cleaner.
+
+A page becomes a ``Document``: an ordered tuple of ``Block``s. Detectors look at a ``View`` (the
+document plus what earlier detectors already removed) and answer with ``Removal``s; they never
+edit text. The pipeline applies the removals and builds an ``Article``, so every stripped line
+carries the rule that stripped it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+
+
+class BlockKind(StrEnum):
+    """What a block is, as far as a text dump can tell."""
+
+    HEADING = "heading"
+    PARAGRAPH = "paragraph"
+    QUOTE = "quote"
+    LIST = "list"
+
+
+class Category(StrEnum):
+    """Why something was removed, coarse enough to count and report."""
+
+    NAVIGATION = "navigation"
+    CAPTION = "caption"
+    TEASER = "teaser"
+    CONSENT = "consent"
+    SCRIPT = "script"
+    AD = "ad"
+    PROMO = "promo"
+    NEWSLETTER = "newsletter"
+    DISCLAIMER = "disclaimer"
+    METADATA = "metadata"
+    TAGS = "tags"
+    SOCIAL = "social"
+    DUPLICATE = "duplicate"
+    PULL_QUOTE = "pull_quote"
+    BOILERPLATE = "boilerplate"
+    TEMPLATE = "template"
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    """One unit of text of the input, in document order.
+
+    ``index`` is the position in the document, ``line`` the 1-based line of the input where the
+    block starts, ``group`` the blank-line separated paragraph group it belongs to (consecutive
+    lines with no blank line between them share a group), ``bullet`` whether the source marked it
+    as a list item (``- `` / ``• `` / ``* ``; the marker is stripped from ``text``).
+    """
+
+    index: int
+    text: str
+    kind: BlockKind = BlockKind.PARAGRAPH
+    line: int = 0
+    group: int = 0
+    bullet: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A detector's verdict on one block: remove it, and why.
+
+    ``rule`` is a stable snake_case id such as ``consent.embed_notice``; ``detail`` says what
+    matched (a pattern, the block it duplicates, ...), for humans reading the record.
+    """
+
+    index: int
+    rule: str
+    category: Category
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A fact about the article that is not body text (e.g. a machine-assistance disclaimer)."""
+
+    key: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A segmented page."""
+
+    blocks: tuple[Block, ...]
+    source_format: str = "text"  # "text" | "html"
+    url: str | None = None
+
+    def __len__(self) -> int:
+        return len(self.blocks)
+
+
+@dataclass(frozen=True, slots=True)
+class View:
+    """What a detector sees: the document and the verdicts reached so far (index -> Removal)."""
+
+    doc: Document
+    removals: Mapping[int, Removal] = field(default_factory=lambda: MappingProxyType({}))
+
+    def is_removed(self, index: int) -> bool:
+        return index in self.removals
+
+    def rule_at(self, index: int) -> str | None:
+        r = self.removals.get(index)
+        return r.rule if r is not None else None
+
+    def kept(self) -> Iterator[Block]:
+        return (b for b in self.doc.blocks if b.index not in self.removals)
+
+    def kept_indices(self) -> list[int]:
+        return [b.index for b in self.doc.blocks if b.index not in self.removals]
+
+    def with_removals(self, new: Iterable[Removal]) -> View:
+        """A new view with ``new`` added; the first verdict on a block stands."""
+        merged = dict(self.removals)
+        for r in new:
+            merged.setdefault(r.index, r)
+        return View(self.doc, MappingProxyType(merged))
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleBlock:
+    kind: BlockKind
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class RemovedText:
+    text: str
+    rule: str
+    category: Category
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """The clean result of one page.
+
+    ``text`` is the lead and body (title excluded), blocks separated by one blank line.
+    ``id`` is a stable hash of the normalised text, so the same article reached through two inputs
+    is one article. ``empty_reason`` is set (and ``text`` empty) when no article survived.
+    """
+
+    id: str
+    title: str | None
+    lead: str | None
+    text: str
+    blocks: tuple[ArticleBlock, ...]
+    language: str | None
+    language_confidence: float
+    removed: tuple[RemovedText, ...]
+    notes: tuple[Note, ...] = ()
+    metadata: Mapping[str, str] = field(default_factory=dict)
+    extraction: str = "text"
+    empty_reason: str | None = None
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text
+
+    def removals_by_rule(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.removed:
+            counts[r.rule] = counts.get(r.rule, 0) + 1
+        return counts
+
+    def removals_by_category(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self.removed:
+            counts[r.category.value] = counts.get(r.category.value, 0) + 1
+        return counts

@@ -1,0 +1,142 @@
+"""Boilerplate phrases, kept as data: one TOML file per language (plus ``common.toml``).
+
+Each table is a *group* of phrases for one concept; its dotted name is the stable rule id
+(``[teaser.related]`` -> ``teaser.related``). Keys of a group:
+
+- ``rationale`` (required): one line on why this kind of text is not article text;
+- ``category`` (required): a :class:`cleaners.model.Category` value;
+- ``patterns`` (required): regular expressions, matched case-insensitively;
+- ``match``: how a pattern must cover a block: ``"full"`` (the whole block, the default),
+  ``"start"`` (a prefix) or ``"search"`` (anywhere);
+- ``max_chars``: blocks longer than this never match (keeps a body paragraph that merely quotes
+  the phrase);
+- ``note``: a note key set on the article when the group fires (the fact is kept as metadata).
+
+Several files may define the same group id (German and English phrases of one concept): their
+patterns are merged, and the first file's rationale and settings win. Groups that are not
+line-matchers (consent signals, promo anchors, stock credit names) use the same format and are
+read by the detector that owns them.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from cleaners.model import Category
+
+PATTERN_FILES: tuple[str, ...] = ("common.toml", "de.toml", "en.toml")
+MATCH_MODES = ("full", "start", "search")
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    id: str
+    category: Category
+    rationale: str
+    match: str
+    regex: re.Pattern[str]
+    parts: tuple[re.Pattern[str], ...]
+    max_chars: int | None
+    note: str | None
+    sources: tuple[str, ...]
+
+    def matches(self, text: str) -> re.Match[str] | None:
+        if self.max_chars is not None and len(text) > self.max_chars:
+            return None
+        if self.match == "full":
+            return self.regex.fullmatch(text)
+        if self.match == "start":
+            return self.regex.match(text)
+        return self.regex.search(text)
+
+    def count_distinct(self, text: str) -> int:
+        """How many of the group's patterns occur in ``text`` (for signal-counting groups)."""
+        return sum(1 for p in self.parts if p.search(text))
+
+
+@dataclass(frozen=True, slots=True)
+class PatternSet:
+    rules: dict[str, Rule]
+
+    def get(self, rule_id: str) -> Rule:
+        return self.rules[rule_id]
+
+    def prefixed(self, prefix: str) -> list[Rule]:
+        return [r for rid, r in self.rules.items() if rid.startswith(prefix)]
+
+
+def _walk(table: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Yield (dotted id, group) for every table that has ``patterns``."""
+    out: list[tuple[str, dict[str, Any]]] = []
+    for key, value in table.items():
+        if not isinstance(value, dict):
+            continue
+        rid = f"{prefix}.{key}" if prefix else key
+        if "patterns" in value:
+            out.append((rid, value))
+        else:
+            out.extend(_walk(value, rid))
+    return out
+
+
+class PatternError(ValueError):
+    pass
+
+
+def parse_groups(files: dict[str, str]) -> PatternSet:
+    """Build a PatternSet from TOML texts keyed by file name (pure; used by tests too)."""
+    merged: dict[str, dict[str, Any]] = {}
+    for fname, text in files.items():
+        data = tomllib.loads(text)
+        for rid, group in _walk(data):
+            if not re.fullmatch(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+", rid):
+                raise PatternError(f"{fname}: group id {rid!r} is not dotted snake_case")
+            pats = group.get("patterns")
+            if not isinstance(pats, list) or not all(isinstance(p, str) for p in pats):
+                raise PatternError(f"{fname}: [{rid}] patterns must be a list of strings")
+            if rid in merged:
+                merged[rid]["patterns"] = merged[rid]["patterns"] + list(pats)
+                merged[rid]["sources"] = (*merged[rid]["sources"], fname)
+                continue
+            if not group.get("rationale"):
+                raise PatternError(f"{fname}: [{rid}] needs a one-line rationale")
+            try:
+                Category(group.get("category", ""))
+            except ValueError as exc:
+                raise PatternError(f"{fname}: [{rid}] unknown category {group.get('category')!r}") from exc
+            match = group.get("match", "full")
+            if match not in MATCH_MODES:
+                raise PatternError(f"{fname}: [{rid}] match must be one of {MATCH_MODES}")
+            merged[rid] = {**group, "patterns": list(pats), "match": match, "sources": (fname,)}
+    rules: dict[str, Rule] = {}
+    for rid, g in merged.items():
+        alternation = "|".join(f"(?:{p})" for p in g["patterns"])
+        try:
+            regex = re.compile(alternation, re.IGNORECASE | re.UNICODE)
+        except re.error as exc:
+            raise PatternError(f"[{rid}] bad pattern: {exc}") from exc
+        rules[rid] = Rule(
+            id=rid,
+            category=Category(g["category"]),
+            rationale=str(g["rationale"]),
+            match=str(g["match"]),
+            regex=regex,
+            parts=tuple(re.compile(p, re.IGNORECASE | re.UNICODE) for p in g["patterns"]),
+            max_chars=int(g["max_chars"]) if "max_chars" in g else None,
+            note=str(g["note"]) if "note" in g else None,
+            sources=tuple(g["sources"]),
+        )
+    return PatternSet(rules)
+
+
+@lru_cache(maxsize=1)
+def load() -> PatternSet:
+    """The packaged pattern set, read with importlib.resources and compiled once."""
+    root = resources.files(__package__)
+    files = {name: (root / name).read_text(encoding="utf-8") for name in PATTERN_FILES}
+    return parse_groups(files)

@@ -1,0 +1,156 @@
+"""The cleaning pipeline: segment, run detectors, apply their verdicts, shape the article.
+
+    text ──segment──▶ Document ──detectors──▶ View (index → Removal) ──build──▶ Article
+
+Detectors observe; only ``build_article`` decides what the article is, so every block that is
+not in the article is in ``Article.removed`` with the rule that removed it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Sequence
+
+from cleaners import shape
+from cleaners.detectors import DETECTORS, Detector
+from cleaners.language import detect_language
+from cleaners.model import (
+    Article,
+    ArticleBlock,
+    Block,
+    BlockKind,
+    Document,
+    Note,
+    RemovedText,
+    View,
+)
+from cleaners.patterns import PatternSet
+from cleaners.patterns import load as load_patterns
+from cleaners.segment import segment_text
+from cleaners.settings import DEFAULT, Settings
+
+# Hex characters of the sha256 kept in an article id: 80 bits, collision-free at any corpus size
+# this pipeline will see, short enough for file names.
+ARTICLE_ID_HEX = 20
+
+
+def article_id(text: str) -> str:
+    """Stable id of an article: hash of its NFC text with whitespace collapsed."""
+    norm = " ".join(unicodedata.normalize("NFC", text).split())
+    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:ARTICLE_ID_HEX]
+
+
+def detect(
+    doc: Document,
+    *,
+    patterns: PatternSet | None = None,
+    settings: Settings = DEFAULT,
+    detectors: Sequence[tuple[str, Detector]] = DETECTORS,
+) -> View:
+    """Run every detector in order; each sees the verdicts of the ones before it."""
+    ps = patterns if patterns is not None else load_patterns()
+    view = View(doc)
+    for _name, fn in detectors:
+        view = view.with_removals(fn(view, ps, settings))
+    return view
+
+
+def _kind(block: Block, nxt: Block | None, settings: Settings) -> BlockKind:
+    if block.bullet:
+        return BlockKind.LIST
+    if shape.is_quoted(block.text):
+        return BlockKind.QUOTE
+    if nxt is not None and shape.is_heading_shaped(block.text, settings) and not shape.is_prose(
+        block.text, settings
+    ):
+        return BlockKind.HEADING
+    return BlockKind.PARAGRAPH
+
+
+def build_article(
+    view: View,
+    *,
+    settings: Settings = DEFAULT,
+    patterns: PatternSet | None = None,
+    extraction: str = "text",
+    metadata: dict[str, str] | None = None,
+) -> Article:
+    ps = patterns if patterns is not None else load_patterns()
+    kept = list(view.kept())
+    kinds = [_kind(b, kept[i + 1] if i + 1 < len(kept) else None, settings) for i, b in enumerate(kept)]
+
+    title: str | None = None
+    body = list(zip(kept, kinds, strict=True))
+    if body:
+        first, kind = body[0]
+        if kind is BlockKind.HEADING and shape.word_count(first.text) >= settings.title_min_words:
+            title = first.text
+            body = body[1:]
+
+    lead = next((b.text for b, k in body if k is BlockKind.PARAGRAPH), None)
+    blocks = tuple(ArticleBlock(k, b.text) for b, k in body)
+    text = "\n\n".join(b.text for b in blocks)
+
+    removed = tuple(
+        RemovedText(view.doc.blocks[i].text, r.rule, r.category, r.detail)
+        for i, r in sorted(view.removals.items())
+    )
+    notes: list[Note] = []
+    for i, r in sorted(view.removals.items()):
+        note_key = ps.rules[r.rule].note if r.rule in ps.rules else None
+        if note_key and all(n.key != note_key for n in notes):
+            notes.append(Note(note_key, view.doc.blocks[i].text))
+
+    empty_reason: str | None = None
+    if not text:
+        if not view.doc.blocks:
+            empty_reason = "no text in input"
+        elif title is not None:
+            empty_reason = "only a headline survived cleaning"
+        else:
+            empty_reason = f"all {len(view.doc.blocks)} blocks removed as boilerplate"
+        lead = None
+
+    language, confidence = detect_language(f"{title}\n{text}" if title else text, settings) if text else (None, 0.0)
+    return Article(
+        id=article_id(text) if text else "",
+        title=title,
+        lead=lead,
+        text=text,
+        blocks=blocks,
+        language=language,
+        language_confidence=confidence,
+        removed=removed,
+        notes=tuple(notes),
+        metadata=dict(metadata or {}),
+        extraction=extraction,
+        empty_reason=empty_reason,
+    )
+
+
+def clean_document(doc: Document, *, settings: Settings = DEFAULT, extraction: str = "text") -> Article:
+    patterns = load_patterns()
+    view = detect(doc, patterns=patterns, settings=settings)
+    return build_article(view, settings=settings, patterns=patterns, extraction=extraction)
+
+
+def clean_text(text: str, *, url: str | None = None, settings: Settings = DEFAULT) -> Article:
+    """Clean a plain-text dump (decoded, newline-normalised)."""
+    doc = segment_text(text, settings=settings)
+    return clean_document(Document(doc.blocks, "text", url), settings=settings)
+
+
+def clean_html(html: str, *, url: str | None = None, settings: Settings = DEFAULT) -> Article:
+    """Clean an HTML page: trafilatura finds the main text, then the text cleaners run on it.
+    When trafilatura finds nothing, the page's visible text goes through the text path."""
+    from cleaners.htmlpath import extract_main_text, visible_text
+
+    extracted = extract_main_text(html, url=url)
+    if extracted:
+        doc = segment_text(extracted, settings=settings)
+        article = clean_document(Document(doc.blocks, "html", url), settings=settings, extraction="html:trafilatura")
+        if not article.is_empty:
+            return article
+    doc = segment_text(visible_text(html), settings=settings)
+    return clean_document(Document(doc.blocks, "html", url), settings=settings, extraction="html:visible_text")

@@ -1,0 +1,78 @@
+"""Split a text dump into blocks.
+
+Scrapers write one visible text element per line. Some separate elements with blank lines
+(seeds 000, 002), others with single newlines (seeds 001, 003), and a few hard-wrap long
+paragraphs. So: every non-empty line is a block, except that a hard-wrapped continuation line is
+joined to the line before it. The blank-line group a block sits in is kept as ``Block.group``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from cleaners.model import Block, BlockKind, Document
+from cleaners.settings import DEFAULT, Settings
+
+# List markers scrapers emit for <li> items.
+_BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣]|\u2013)\s+(?=\S)")
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+# Characters after which a line is complete (sentence end, label, quote close).
+_LINE_END = re.compile(r"[.!?:;…\"“”»«')\]]$")
+
+
+def _is_continuation(prev: str, nxt: str, settings: Settings) -> bool:
+    """True when ``nxt`` continues the hard-wrapped paragraph ``prev``."""
+    if len(prev) < settings.wrap_min_line_chars or _LINE_END.search(prev):
+        return False
+    first = nxt[:1]
+    return first.isalpha() and first.islower()
+
+
+def segment_text(text: str, *, settings: Settings = DEFAULT) -> Document:
+    """Segment a decoded, newline-normalised text dump into a Document."""
+    blocks: list[Block] = []
+    group = 0
+    pending: tuple[str, int, bool] | None = None  # text, line, bullet
+    prev_blank = True
+
+    def flush() -> None:
+        nonlocal pending
+        if pending is not None:
+            text_, line_, bullet_ = pending
+            blocks.append(
+                Block(
+                    index=len(blocks),
+                    text=text_,
+                    kind=BlockKind.LIST if bullet_ else BlockKind.PARAGRAPH,
+                    line=line_,
+                    group=group,
+                    bullet=bullet_,
+                )
+            )
+            pending = None
+
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        line = _SPACES.sub(" ", raw).strip()
+        if not line:
+            flush()
+            if not prev_blank:
+                group += 1
+            prev_blank = True
+            continue
+        prev_blank = False
+        m = _BULLET.match(line)
+        bullet = m is not None
+        if m is not None:
+            line = line[m.end() :]
+        if (
+            pending is not None
+            and not bullet
+            and not pending[2]
+            and _is_continuation(pending[0], line, settings)
+        ):
+            pending = (f"{pending[0]} {line}", pending[1], False)
+            continue
+        flush()
+        pending = (line, lineno, bullet)
+    flush()
+    return Document(blocks=tuple(blocks))

@@ -1,0 +1,82 @@
+"""Surface features of a block of text: what a text dump still tells about a line."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from cleaners.settings import DEFAULT, Settings
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# Sentence end: . ! ? … optionally followed by closing quotes/brackets.
+_TERMINAL = re.compile(r"[.!?…][\"'“”»«)\]]*$")
+_SENTENCE_SPLIT = re.compile(r"[.!?…]+[\"'“”»«)\]]*\s+(?=[\"'„“»«(\[]?[A-ZÄÖÜÀ-Ý0-9])")
+_CODE_CHARS = frozenset('{}[]();=<>"$\\|')
+_OPEN_QUOTES = "„“\"»«‚‘'"
+_CLOSE_QUOTES = "“”\"«»‘’'"
+
+
+def words(text: str) -> list[str]:
+    return _WORD.findall(text)
+
+
+def word_count(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+def ends_sentence(text: str) -> bool:
+    return _TERMINAL.search(text) is not None
+
+
+def sentence_count(text: str) -> int:
+    return len(_SENTENCE_SPLIT.split(text.strip())) if text.strip() else 0
+
+
+def is_prose(text: str, settings: Settings = DEFAULT) -> bool:
+    """A body paragraph: enough words and a sentence end."""
+    return word_count(text) >= settings.body_min_words and ends_sentence(text)
+
+
+def norm_key(text: str) -> str:
+    """Whitespace/punctuation/case-insensitive key for duplicate detection."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _NON_WORD.sub(" ", folded).strip()
+
+
+def code_char_ratio(text: str) -> float:
+    if not text:
+        return 0.0
+    return sum(1 for c in text if c in _CODE_CHARS) / len(text)
+
+
+def is_code_shaped(text: str, settings: Settings = DEFAULT) -> bool:
+    return len(text) >= settings.code_min_chars and code_char_ratio(text) >= settings.code_char_ratio
+
+
+def is_shouting(text: str, settings: Settings = DEFAULT) -> bool:
+    """An all-capitals line of several words (promo headlines: 'DER DIGITALE EURO KOMMT!')."""
+    ws = [w for w in words(text) if any(c.isalpha() for c in w)]
+    if len(ws) < settings.shout_min_words:
+        return False
+    letters = [c for c in text if c.isalpha()]
+    return bool(letters) and all(c.isupper() for c in letters)
+
+
+def is_quoted(text: str) -> bool:
+    """The whole block is one quotation ('„Es gibt nicht mehr viel ...“')."""
+    t = text.strip()
+    return len(t) > 2 and t[0] in _OPEN_QUOTES and t[-1] in _CLOSE_QUOTES
+
+
+def is_heading_shaped(text: str, settings: Settings = DEFAULT) -> bool:
+    """Short, no sentence end except ? or !, starts like a headline."""
+    t = text.strip()
+    if not t or len(t) > settings.heading_max_chars:
+        return False
+    if word_count(t) > settings.heading_max_words or word_count(t) == 0:
+        return False
+    if t[-1] in ".,;:" and not t.endswith("..."):
+        return False
+    first = t[0]
+    return first.isupper() or first.isdigit() or first in _OPEN_QUOTES
