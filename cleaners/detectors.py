@@ -6,6 +6,7 @@ consent paragraph finds the embed notice above it. The pipeline runs them in ``D
 
 Rule ids produced here (besides the pattern group ids of ``cleaners/patterns/*.toml``):
 
+- ``noise.no_words``: blocks without a letter or digit;
 - ``caption.line``: the caption that belongs to a picture credit;
 - ``consent.embed_notice`` / ``consent.cookie_notice``: consent paragraphs found by signal count;
 - ``script.code_shape``: blocks dense in code punctuation (JSON, JS);
@@ -53,6 +54,18 @@ def _region(view: View, settings: Settings) -> tuple[int, int] | None:
     if not prose:
         return None
     return prose[0], prose[-1]
+
+
+# --------------------------------------------------------------------------- no words
+
+
+def detect_no_words(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """Blocks without a single letter or digit (separators, icons, stray control characters)."""
+    return [
+        Removal(b.index, "noise.no_words", Category.BOILERPLATE, "no letters or digits")
+        for b in view.kept()
+        if not shape.words(b.text)
+    ]
 
 
 # --------------------------------------------------------------------------- phrase rules
@@ -108,9 +121,8 @@ def detect_captions(view: View, patterns: PatternSet, settings: Settings) -> lis
             continue
         if shape.sentence_count(block.text) > settings.caption_max_sentences:
             continue
-        out.append(
-            Removal(prev, "caption.line", Category.CAPTION, f"precedes credit {_snippet(view.doc.blocks[index].text)!r}")
-        )
+        credit = _snippet(view.doc.blocks[index].text)
+        out.append(Removal(prev, "caption.line", Category.CAPTION, f"precedes credit {credit!r}"))
     return out
 
 
@@ -264,13 +276,24 @@ PULL_QUOTE_MIN_WORDS = 5
 NAME_MIN_CHARS = 4
 
 
+def _host_index(keys: dict[int, str]) -> dict[tuple[str, ...], list[int]]:
+    """Posting lists: first-three-word shingle -> blocks containing it (keeps the search linear)."""
+    index: dict[tuple[str, ...], list[int]] = {}
+    for i, key in keys.items():
+        toks = key.split()
+        for j in range(max(1, len(toks) - 2)):
+            index.setdefault(tuple(toks[j : j + 3]), []).append(i)
+    return index
+
+
 def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
     """A short sentence whose words all occur, in order, inside a longer kept block, plus the
     attribution line under it (a name and role sharing a name with that block)."""
-    kept = list(view.kept())
-    keys = {b.index: shape.norm_key(b.text) for b in kept}
+    kept = {b.index: b for b in view.kept()}
+    keys = {i: shape.norm_key(b.text) for i, b in kept.items()}
+    postings: dict[tuple[str, ...], list[int]] | None = None
     out: list[Removal] = []
-    for block in kept:
+    for block in kept.values():
         text = block.text
         if block.bullet or len(text) > settings.pull_quote_max_chars:
             continue
@@ -279,9 +302,12 @@ def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> 
         if not (shape.ends_sentence(text) or shape.is_quoted(text)):
             continue
         key = keys[block.index]
+        if postings is None:
+            postings = _host_index(keys)
+        candidates = postings.get(tuple(key.split()[:3]), [])
         host = next(
-            (b for b in kept if b.index != block.index and len(keys[b.index]) > len(key)
-             and f" {key} " in f" {keys[b.index]} "),
+            (kept[i] for i in candidates if i != block.index and len(keys[i]) > len(key)
+             and f" {key} " in f" {keys[i]} "),
             None,
         )
         if host is None:
@@ -302,6 +328,7 @@ def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> 
 
 
 DETECTORS: Sequence[tuple[str, Detector]] = (
+    ("no_words", detect_no_words),
     ("phrases", detect_phrases),
     ("code_shape", detect_code_shape),
     ("captions", detect_captions),

@@ -20,8 +20,10 @@ from cleaners.model import (
     ArticleBlock,
     Block,
     BlockKind,
+    Category,
     Document,
     Note,
+    Removal,
     RemovedText,
     View,
 )
@@ -78,6 +80,15 @@ def build_article(
 ) -> Article:
     ps = patterns if patterns is not None else load_patterns()
     kept = list(view.kept())
+    leftover_words = sum(shape.word_count(b.text) for b in kept)
+    too_short = 0 < leftover_words < settings.article_min_words
+    if too_short:
+        # What survived is not an article; record it as removed so no block goes unaccounted.
+        view = view.with_removals(
+            Removal(b.index, "article.too_short", Category.BOILERPLATE, f"{leftover_words} words left")
+            for b in kept
+        )
+        kept = []
     kinds = [_kind(b, kept[i + 1] if i + 1 < len(kept) else None, settings) for i, b in enumerate(kept)]
 
     title: str | None = None
@@ -103,7 +114,9 @@ def build_article(
             notes.append(Note(note_key, view.doc.blocks[i].text))
 
     empty_reason: str | None = None
-    if not text:
+    if too_short:
+        empty_reason = f"too little text survived cleaning ({leftover_words} words)"
+    elif not text:
         if not view.doc.blocks:
             empty_reason = "no text in input"
         elif title is not None:

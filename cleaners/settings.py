@@ -51,6 +51,10 @@ class Settings:
     # jusText's "length_low" is 70 chars; 8 words is about that in German and English.
     body_min_words: int = 8
 
+    # An article needs at least this many words of body text; fewer is what is left of a page
+    # with no article (a lone "Startseite", a date). One short sentence of a brief still passes.
+    article_min_words: int = 3
+
     # --- menus ------------------------------------------------------------------------------
     # A run of at least this many short list items or short label lines without punctuation,
     # outside the article region, is a navigation menu (jusText treats runs of >= 3 short link
