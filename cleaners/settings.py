@@ -78,10 +78,9 @@ class Settings:
     # --- language ---------------------------------------------------------------------------
     # langdetect is seeded so its answers are reproducible.
     langdetect_seed: int = 0
-    # Characters of kept text given to langdetect: it samples n-grams from the text and its own
-    # default cap is 10,000; 2,000 chars give the same answer on every seed and dev page we
-    # checked at a fraction of the cost.
-    langdetect_max_chars: int = 2000
+    # Characters of kept text given to langdetect: its own default cap (Detector.max_text_length),
+    # so the answers are exactly what langdetect gives as usually called.
+    langdetect_max_chars: int = 10000
     # Below this many letters langdetect's answer is noise; report no language.
     langdetect_min_letters: int = 20
 
