@@ -44,9 +44,11 @@ SNIFF_CHARS: Final = 8192
 # even a small HTML fragment (a few paragraphs with links) has more than six.
 MIN_HTML_TAGS: Final = 6
 
-# Candidate encodings for charset_normalizer: Western and Central European single-byte code pages
-# plus Cyrillic (news about Eastern Europe). utf-16/32 are only accepted with a BOM (or the
-# BOM-less UTF-16 check above) because they decode almost any even-length byte string.
+# Candidate encodings for charset_normalizer, in order of preference when it rates several equally:
+# Western and Central European single-byte code pages plus Cyrillic cp1251 (news about Eastern
+# Europe). utf-16/32 are only accepted with a BOM (or the BOM-less UTF-16 check above) because they
+# decode almost any even-length byte string; koi8-r and mac-roman are left out because they decode
+# every byte, which would make "undecodable" impossible.
 PLAUSIBLE_ENCODINGS: Final = (
     "utf_8",
     "cp1252",
@@ -55,8 +57,11 @@ PLAUSIBLE_ENCODINGS: Final = (
     "cp1250",
     "iso8859_2",
     "cp1251",
-    "koi8_r",
 )
+
+# charset_normalizer scores (mess ratio, language coherence) closer than this count as a tie, broken
+# by the order of PLAUSIBLE_ENCODINGS: for short German text cp1250 and cp1252 both score 0.0.
+GUESS_TIE: Final = 0.01
 
 # Byte order marks, longest first: the UTF-32-LE BOM starts with the UTF-16-LE one.
 _BOMS: Final = (
@@ -274,18 +279,27 @@ def _declared_candidates(declared: str) -> tuple[str, ...]:
 
 
 def _guess(data: bytes) -> tuple[str, str] | None:
+    """charset_normalizer's best plausible candidate; among candidates it rates equally (same mess
+    and coherence), the one earliest in :data:`PLAUSIBLE_ENCODINGS` (cp1252 before cp1250)."""
     from charset_normalizer import from_bytes
 
-    matches = from_bytes(data, cp_isolation=list(PLAUSIBLE_ENCODINGS))
-    cp1252 = _strict(data, "cp1252")
-    for match in matches:
-        encoding = str(match.encoding)
+    scored: list[tuple[float, float, int, str, str]] = []
+    for match in from_bytes(data, cp_isolation=list(PLAUSIBLE_ENCODINGS)):
+        names = [str(match.encoding), *(str(n) for n in match.could_be_from_charset)]
+        encoding = min(names, key=_preference)
         text = _strict(data, encoding)
         if text is None or not _plausible(text):
             continue
-        # German cp1252 text decodes identically as cp1250 and charset_normalizer often says
-        # cp1250; report the far more common cp1252 when both give the same characters.
-        if cp1252 is not None and cp1252 == text:
-            return text, "cp1252"
-        return text, encoding
-    return None
+        scored.append((float(match.chaos), -float(match.coherence), _preference(encoding), encoding, text))
+    if not scored:
+        return None
+    best_chaos, best_coherence = min((c, h) for c, h, *_ in scored)
+    ties = [s for s in scored if s[0] - best_chaos <= GUESS_TIE and s[1] - best_coherence <= GUESS_TIE]
+    _, _, _, encoding, text = min(ties, key=lambda s: s[2])
+    return text, encoding
+
+
+def _preference(encoding: str) -> int:
+    name = codecs.lookup(encoding).name.replace("-", "_")
+    normalised = [codecs.lookup(e).name.replace("-", "_") for e in PLAUSIBLE_ENCODINGS]
+    return normalised.index(name) if name in normalised else len(normalised)
