@@ -32,7 +32,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from flows.sources import DEFAULT_BATCH_SIZE, DEFAULT_MAX_BYTES
+from flows.sources import DEFAULT_BATCH_SIZE, DEFAULT_MAX_BYTES, any_inputs
 
 __all__ = ["EXIT_CRASH", "EXIT_NO_INPUTS", "EXIT_OK", "EXIT_USAGE", "main", "resolve_mode"]
 
@@ -101,6 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_usage(sys.stderr)
         err.print(f"ingest: error: no such file or folder: {', '.join(missing)}", markup=False, highlight=False)
         return EXIT_USAGE
+    if not any_inputs(args.paths, out=args.out):
+        err.print(f"ingest: no input files found under: {', '.join(args.paths)}", markup=False, highlight=False)
+        return EXIT_NO_INPUTS
     mode = resolve_mode(args.mode)
 
     show_progress = not args.no_progress and err.is_terminal

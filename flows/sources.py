@@ -9,6 +9,7 @@ cleaning: oversized, unreadable, malformed JSONL, JSONL record without text).
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import os
@@ -25,6 +26,7 @@ __all__ = [
     "InputDoc",
     "QuarantineItem",
     "WorkUnit",
+    "any_inputs",
     "discover",
     "make_batches",
     "read_unit",
@@ -165,7 +167,7 @@ def discover(paths: Sequence[str], *, out: str | os.PathLike[str] | None = None,
         seen.add(real)
         units.extend(_units_for_file(path, batch_size))
 
-    for given in paths:
+    for given in map(os.path.normpath, paths):
         if os.path.isdir(given):
             for path in _walk(given, out_real):
                 take(path)
@@ -174,6 +176,18 @@ def discover(paths: Sequence[str], *, out: str | os.PathLike[str] | None = None,
         else:
             missing.append(given)
     return Discovery(tuple(units), tuple(missing))
+
+
+def any_inputs(paths: Sequence[str], *, out: str | os.PathLike[str] | None = None) -> bool:
+    """Whether :func:`discover` would find at least one file; stops at the first one (cheap)."""
+    out_real = os.path.realpath(out) if out is not None else None
+    for given in paths:
+        if os.path.isdir(given):
+            if next(_walk(given, out_real), None) is not None:
+                return True
+        elif os.path.exists(given):
+            return True
+    return False
 
 
 def make_batches(units: Sequence[WorkUnit], batch_size: int = DEFAULT_BATCH_SIZE,
@@ -321,6 +335,8 @@ def _read_jsonl(unit: WorkUnit, max_bytes: int) -> Iterator[InputDoc | Quarantin
                 break
             pos += len(line)
             content = line.rstrip(b"\r\n")
+            if line_start == 0:
+                content = content.removeprefix(codecs.BOM_UTF8)
             loc = f"{unit.path}:{lineno}"
             name = f"{base}-L{lineno}"
             if len(content) > max_bytes:
@@ -356,6 +372,7 @@ def _jsonl_doc(path: str, content: bytes, start: int, end: int, loc: str, name: 
         uri = loc
     declared: Format
     value: object
+    # Both present: HTML, whose structure the engine uses (dev set: F1 .96 from HTML vs .73 from text).
     if isinstance(obj.get("html"), str) and obj["html"].strip():
         declared, value = "html", obj["html"]
     elif isinstance(obj.get("text"), str) and obj["text"].strip():

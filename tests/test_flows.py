@@ -323,3 +323,24 @@ def test_prefect_flow_matches_local_mode(tmp_path: Path, monkeypatch: pytest.Mon
     local_articles = {p.name: p.read_bytes() for p in (tmp_path / "local" / "articles").iterdir()}
     prefect_articles = {p.name: p.read_bytes() for p in (tmp_path / "prefect" / "articles").iterdir()}
     assert prefect_articles == local_articles and len(local_articles) == 5
+
+
+def test_uris_are_normalised_paths(tmp_path: Path) -> None:
+    shutil.copy(SEED_FILES[3], tmp_path / "a.txt")
+    one = run_ingest([f"{tmp_path}/./"], str(tmp_path / "out"))
+    two = run_ingest([f"{tmp_path}//a.txt"], str(tmp_path / "out"))
+    assert one["inputs"][0]["uri"] == two["inputs"][0]["uri"] == str(tmp_path / "a.txt")
+    assert two["counts"]["unchanged"] == 1
+
+
+def test_jsonl_bom_crlf_and_html_preferred(tmp_path: Path) -> None:
+    text = SEED_FILES[4].read_text()
+    page = "<html><body><article>" + "".join(f"<p>{p}</p>" for p in text.split("\n\n")) + "</article></body></html>"
+    records = [{"text": "ignored when html is there", "html": page, "id": 7}, {"text": text}]
+    path = tmp_path / "r.jsonl"
+    path.write_bytes(b"\xef\xbb\xbf" + b"".join(json.dumps(r).encode() + b"\r\n" for r in records))
+    docs = [d for u in discover([str(path)]).units for d in read_unit(u)]
+    assert [(d.uri, d.declared) for d in docs if isinstance(d, InputDoc)] == [
+        (f"{path}#7", "html"),
+        (f"{path}:2", "text"),
+    ]
