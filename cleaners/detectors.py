@@ -327,7 +327,7 @@ def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> 
     return out
 
 
-DETECTORS: Sequence[tuple[str, Detector]] = (
+RULE_DETECTORS: Sequence[tuple[str, Detector]] = (
     ("no_words", detect_no_words),
     ("phrases", detect_phrases),
     ("code_shape", detect_code_shape),
@@ -339,3 +339,14 @@ DETECTORS: Sequence[tuple[str, Detector]] = (
     ("repeats", detect_repeats),
     ("pull_quotes", detect_pull_quotes),
 )
+
+
+def _finder(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    from cleaners.finder import detect_non_article
+
+    return detect_non_article(view, patterns, settings)
+
+
+# The phrase and shape rules first (their verdicts are features of the content finder), then the
+# content finder on what they left.
+DETECTORS: Sequence[tuple[str, Detector]] = (*RULE_DETECTORS, ("content_finder", _finder))

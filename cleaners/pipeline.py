@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Sequence
+from types import MappingProxyType
 
 from cleaners import shape
 from cleaners.detectors import DETECTORS, Detector
@@ -70,6 +71,26 @@ def _kind(block: Block, nxt: Block | None, settings: Settings) -> BlockKind:
     return BlockKind.PARAGRAPH
 
 
+def _title_from_head_chrome(view: View, first_kept: int | None, settings: Settings) -> int | None:
+    """Index of a headline the content finder removed right before the article, if any."""
+    if first_kept is None:
+        return None
+    for i in range(first_kept - 1, max(-1, first_kept - 1 - settings.title_lookback), -1):
+        r = view.removals.get(i)
+        if r is None:
+            return None
+        if r.rule != "content.head_chrome":
+            continue
+        text = view.doc.blocks[i].text
+        if (
+            shape.is_heading_shaped(text, settings)
+            and shape.word_count(text) >= settings.title_min_words
+            and not view.doc.blocks[i].bullet
+        ):
+            return i
+    return None
+
+
 def build_article(
     view: View,
     *,
@@ -93,7 +114,13 @@ def build_article(
 
     title: str | None = None
     body = list(zip(kept, kinds, strict=True))
-    if body:
+    recovered = _title_from_head_chrome(view, kept[0].index if kept else None, settings)
+    if recovered is not None:
+        # The content finder is trained on body text (headlines are not body), so it drops the
+        # headline with the head chrome; take it back as the title.
+        title = view.doc.blocks[recovered].text
+        view = View(view.doc, MappingProxyType({i: r for i, r in view.removals.items() if i != recovered}))
+    elif body:
         first, kind = body[0]
         if kind is BlockKind.HEADING and shape.word_count(first.text) >= settings.title_min_words:
             title = first.text

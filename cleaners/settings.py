@@ -45,6 +45,9 @@ class Settings:
     # A title needs at least this many words ("Ein Balanceakt" is a subheading, not a title
     # candidate when it stands first; two words is the smallest real headline seen).
     title_min_words: int = 2
+    # How far back from the first article block a headline the content finder removed may sit
+    # (a dateline or byline between headline and lead is common; three blocks cover those).
+    title_lookback: int = 3
 
     # --- body shape -------------------------------------------------------------------------
     # A block with this many words and sentence-final punctuation is prose ("a body paragraph").
@@ -55,6 +58,13 @@ class Settings:
     # with no article (a lone "Startseite", a date). One short sentence of a brief still passes.
     article_min_words: int = 3
 
+    # --- content finder --------------------------------------------------------------------
+    # The finder models page layout; it runs only when the rules left at least this many blocks.
+    # Its training pages (dev set) have a median of 126 blocks and all but three have 15 or more;
+    # shorter inputs are mostly already-extracted articles (JSONL feeds, seeds 001/004), where
+    # there is no layout around the text to learn from.
+    finder_min_blocks: int = 12
+
     # --- menus ------------------------------------------------------------------------------
     # A run of at least this many short list items or short label lines without punctuation,
     # outside the article region, is a navigation menu (jusText treats runs of >= 3 short link
@@ -64,7 +74,8 @@ class Settings:
     menu_item_max_words: int = 5
 
     # --- script residue ---------------------------------------------------------------------
-    # Share of characters in {}[]();=<>"'$\ above which a block is code-shaped. Prose stays below
+    # Share of characters in {}[]();=<>"$\ (not |: table rows use it) above which a block is
+    # code-shaped. Prose stays below
     # 0.03 (quotes and parentheses); JSON and JS lines in the dev dumps are above 0.12.
     code_char_ratio: float = 0.10
     # Minimum length for the ratio to count (short strings like "(1)" are not code).

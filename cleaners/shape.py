@@ -12,7 +12,7 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 # Sentence end: . ! ? … optionally followed by closing quotes/brackets.
 _TERMINAL = re.compile(r"[.!?…][\"'“”»«)\]]*$")
 _SENTENCE_SPLIT = re.compile(r"[.!?…]+[\"'“”»«)\]]*\s+(?=[\"'„“»«(\[]?[A-ZÄÖÜÀ-Ý0-9])")
-_CODE_CHARS = frozenset('{}[]();=<>"$\\|')
+_CODE_CHARS = frozenset('{}[]();=<>"$\\')
 _OPEN_QUOTES = "„“\"»«‚‘'"
 _CLOSE_QUOTES = "“”\"«»‘’'"
 

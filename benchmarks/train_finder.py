@@ -1,0 +1,263 @@
+"""Rebuild ``cleaners/data/finder_model.json`` from the dev set (and only the dev set).
+
+    pip install -e ".[bench]"
+    python -m benchmarks.train_finder ../shared/devset [--holdout-share 0.2] [--write]
+
+Labels, per block of a page's raw text dump (after the phrase rules ran):
+- ``sh_`` pages: gold main text. A block is article text when at least half of its word 4-grams
+  (the whole line when it has 1-3 words) occur in the gold text (the scorer's own line test).
+- ``tf_`` pages: no gold text, so silver labels from trafilatura run on the page's *HTML* (a DOM
+  extractor at F1 .96 on the gold pages), by the same test; then the page's snippets override:
+  a block containing a ``with`` snippet is article text, one containing a ``without`` snippet is not.
+  So the text-only model learns what a DOM-based extractor sees, without the DOM.
+
+The pages are split by a salted hash of their id (``--holdout-share`` held out, default 20%);
+weights are fitted on the rest (L2-regularised logistic regression, Newton steps, numpy), the
+Viterbi switch price and the threshold are chosen on the training split, and the held-out
+split's scores are printed with the devset's own scorer. ``--write`` stores the model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.util
+import json
+import math
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from cleaners import finder
+from cleaners.detectors import RULE_DETECTORS
+from cleaners.model import Document
+from cleaners.pipeline import detect
+from cleaners.segment import segment_text
+from cleaners.settings import DEFAULT
+
+MODEL_PATH = Path(__file__).resolve().parent.parent / "cleaners" / "data" / "finder_model.json"
+# Salt of the train/held-out split (independent of the scorer's own dev/hidden split).
+SPLIT_SALT = "finder-v1"
+# L2 strength on standardised features; 1.0 per 1,000 rows was flat between 0.3 and 3 on the split.
+L2 = 1.0
+NEWTON_STEPS = 12
+# Share of a block's shingles that must be in the reference text for it to count as article text
+# (the scorer's leak test uses the same one half).
+LABEL_SHARE = 0.5
+SWITCH_GRID = (0.0, 0.5, 1.0, 2.0, 3.0)
+SHIFT_GRID = (-0.5, 0.0, 0.5, 1.0, 1.5, 2.0)
+
+
+def load_scorer(devset: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location("devset_score", devset / "score.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@dataclass
+class Page:
+    pid: str
+    manifest: dict[str, Any]
+    texts: list[str]
+    kept: list[int]
+    rows: list[list[float]]  # stage-1 features, every block
+    removed: list[bool]  # removed by a phrase rule
+    labels: list[float]  # per kept block
+    lang: str
+
+    def kept_rows(self) -> list[list[float]]:
+        return [self.rows[i] for i in self.kept]
+
+
+def _line_in(score: ModuleType, line: str, grams: dict[int, set[tuple[str, ...]]]) -> bool:
+    toks = score.tokenize(line)
+    if not toks:
+        return False
+    shs = score.ngrams_of_tokens(toks, 4)
+    hit = sum(1 for sh in shs if sh in grams[len(sh)])
+    return hit >= LABEL_SHARE * len(shs)
+
+
+def build_pages(devset: Path, score: ModuleType) -> list[Page]:
+    import trafilatura
+
+    manifest = [json.loads(x) for x in (devset / "manifest.jsonl").read_text().splitlines() if x.strip()]
+    pages: list[Page] = []
+    for m in manifest:
+        pid = m["id"]
+        raw = (devset / "raw" / f"{pid}.txt").read_text(encoding="utf-8")
+        doc = segment_text(raw)
+        view = detect(Document(doc.blocks), detectors=RULE_DETECTORS)
+        lang = finder.page_language(doc.blocks)
+        rows = finder.features(view, DEFAULT, lang)
+        kept = view.kept_indices()
+        if m.get("has_gold"):
+            ref = (devset / "gold" / f"{pid}.txt").read_text(encoding="utf-8")
+        else:
+            html = (devset / "html" / f"{pid}.html").read_text(encoding="utf-8", errors="replace")
+            ref = trafilatura.extract(html, include_comments=False) or ""
+        grams = score.gram_sets(score.tokenize(ref))
+        labels = [1.0 if _line_in(score, doc.blocks[i].text, grams) else 0.0 for i in kept]
+        if m.get("has_snippets"):
+            snip = json.loads((devset / "snippets" / f"{pid}.json").read_text(encoding="utf-8"))
+            for j, i in enumerate(kept):
+                t = score.norm(doc.blocks[i].text)
+                if any(score.norm(w) in t for w in snip["with"] if len(score.norm(w)) > 0):
+                    labels[j] = 1.0
+                if any(score.norm(w) in t for w in snip["without"] if len(score.norm(w)) > 0):
+                    labels[j] = 0.0
+        removed = [view.is_removed(i) for i in range(len(doc.blocks))]
+        pages.append(Page(pid, m, [b.text for b in doc.blocks], kept, rows, removed, labels, lang))
+    return pages
+
+
+def is_holdout(pid: str, share: float) -> bool:
+    return hashlib.sha256(f"{SPLIT_SALT}:{pid}".encode()).digest()[0] < int(256 * share)
+
+
+def fit_rows(rows: Sequence[Sequence[float]], labels: Sequence[float]) -> tuple[list[float], float]:
+    """L2 logistic regression by Newton steps on standardised features; weights folded back."""
+    import numpy as np
+
+    x = np.array(rows, dtype=float)
+    y = np.array(labels, dtype=float)
+    mu = x.mean(axis=0)
+    sd = x.std(axis=0)
+    sd[sd < 1e-9] = 1.0
+    xs = np.hstack([(x - mu) / sd, np.ones((len(x), 1))])
+    w = np.zeros(xs.shape[1])
+    reg = L2 * len(x) / 1000.0
+    eye = np.eye(xs.shape[1])
+    eye[-1, -1] = 0.0  # no penalty on the bias
+    for _ in range(NEWTON_STEPS):
+        p = 1 / (1 + np.exp(-np.clip(xs @ w, -30, 30)))
+        grad = xs.T @ (p - y) + reg * eye @ w
+        hess = (xs * (p * (1 - p))[:, None]).T @ xs + reg * eye
+        w -= np.linalg.solve(hess, grad)
+    weights = w[:-1] / sd
+    bias = float(w[-1] - (w[:-1] * mu / sd).sum())
+    return [float(v) for v in weights], bias
+
+
+# Folds for cross-fitting stage 1: stage 2 learns from stage-1 scores of pages stage 1 never saw,
+# as it will on new pages.
+CROSS_FOLDS = 5
+
+
+def _stage1(pages: Sequence[Page]) -> tuple[list[float], float]:
+    return fit_rows([r for p in pages for r in p.kept_rows()], [y for p in pages for y in p.labels])
+
+
+def _stage2_rows(p: Page, w1: Sequence[float], b1: float) -> list[list[float]]:
+    z1 = [b1 + sum(w * v for w, v in zip(w1, r, strict=True)) for r in p.rows]
+    rows2 = finder.revise_features(p.rows, z1, p.removed, p.texts, finder.stopwords(p.lang))
+    return [rows2[i] for i in p.kept]
+
+
+def fit(pages: Sequence[Page]) -> dict[str, Any]:
+    """Both stages; stage 2 is fitted on cross-fitted stage-1 scores."""
+    folds = [[p for k, p in enumerate(pages) if k % CROSS_FOLDS == f] for f in range(CROSS_FOLDS)]
+    rows2: list[list[float]] = []
+    labels2: list[float] = []
+    for f in range(CROSS_FOLDS):
+        w1f, b1f = _stage1([p for g, fold in enumerate(folds) if g != f for p in fold])
+        for p in folds[f]:
+            rows2 += _stage2_rows(p, w1f, b1f)
+            labels2 += p.labels
+    w1, b1 = _stage1(pages)
+    w2, b2 = fit_rows(rows2, labels2)
+    return {"w1": w1, "b1": b1, "w2": w2, "b2": b2}
+
+
+def outputs(pages: Sequence[Page], model: dict[str, Any], switch: float, shift: float) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for p in pages:
+        rows2 = _stage2_rows(p, model["w1"], model["b1"])
+        z = [model["b2"] + sum(w * v for w, v in zip(model["w2"], r, strict=True)) + shift for r in rows2]
+        keep = finder.viterbi(z, switch) if z else []
+        if not any(keep):
+            keep = [True] * len(z)
+        out[p.pid] = "\n\n".join(p.texts[i] for i, k in zip(p.kept, keep, strict=True) if k)
+    return out
+
+
+def evaluate(score: ModuleType, devset: Path, pages: Sequence[Page], texts: dict[str, str]) -> dict[str, float]:
+    rows, leak, snips = [], [0, 0], []
+    for p in pages:
+        pred = texts[p.pid]
+        raw = (devset / "raw" / f"{p.pid}.txt").read_text(encoding="utf-8")
+        if p.manifest.get("has_gold"):
+            gold = (devset / "gold" / f"{p.pid}.txt").read_text(encoding="utf-8")
+            rows.append(score.shingle_tp_fp_fn(gold, pred))
+            _, no, ns = score.leak_counts(raw, gold, pred)
+            leak[0] += no
+            leak[1] += ns
+        if p.manifest.get("has_snippets"):
+            item = json.loads((devset / "snippets" / f"{p.pid}.json").read_text(encoding="utf-8"))
+            rawn = score.norm(raw)
+            item_in = {k: [x for x in item[k] if score.norm(x) in rawn] for k in ("with", "without")}
+            snips.append(score.snippet_counts(item_in, pred))
+    g = score.metrics_from_tp_fp_fns(rows) if rows else {"f1": math.nan, "precision": math.nan, "recall": math.nan}
+    s = score.snippet_summary(snips) if snips else {"with_present": math.nan, "without_absent": math.nan}
+    return {"P": g["precision"], "R": g["recall"], "F1": g["f1"], "leak": leak[1] / leak[0] if leak[0] else 0.0,
+            "with*": s["with_present"], "w/o*": s["without_absent"]}
+
+
+def objective(m: dict[str, float]) -> float:
+    # The issue's targets, as one number: F1 and both snippet rates up, leak above 0.05 costs double.
+    return m["F1"] + m["with*"] + m["w/o*"] - 2 * max(0.0, m["leak"] - 0.05)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("devset", type=Path)
+    ap.add_argument("--holdout-share", type=float, default=0.2)
+    ap.add_argument("--write", action="store_true", help="store the model in cleaners/data/finder_model.json")
+    args = ap.parse_args(argv)
+    score = load_scorer(args.devset)
+    t0 = time.perf_counter()
+    pages = build_pages(args.devset, score)
+    train = [p for p in pages if not is_holdout(p.pid, args.holdout_share)]
+    held = [p for p in pages if is_holdout(p.pid, args.holdout_share)]
+    print(f"{len(pages)} pages ({len(train)} train, {len(held)} held out), "
+          f"{sum(len(p.rows) for p in pages)} blocks, features in {time.perf_counter() - t0:.1f}s", file=sys.stderr)
+    model = fit(train)
+    best: tuple[float, float, float] | None = None
+    for sw in SWITCH_GRID:
+        for sh in SHIFT_GRID:
+            m = evaluate(score, args.devset, train, outputs(train, model, sw, sh))
+            o = objective(m)
+            if best is None or o > best[0]:
+                best = (o, sw, sh)
+    assert best is not None
+    _, sw, sh = best
+    fmt = "  ".join
+    for name, split in (("train", train), ("held-out", held)):
+        m = evaluate(score, args.devset, split, outputs(split, model, sw, sh))
+        print(f"{name:9s} switch={sw} shift={sh}  " + fmt(f"{k} {v:.3f}" for k, v in m.items()))
+    if args.write:
+        # Refit on all pages for the shipped model; the switch price and shift stay as chosen.
+        full = fit(pages)
+        out = {
+            "version": f"finder-2stage-lr-{time.strftime('%Y%m%d')}",
+            "trained_on": f"{len(pages)} dev pages (held-out numbers above are from a {len(train)}/{len(held)} split)",
+            "stage1": {"features": list(finder.FEATURE_NAMES), "weights": [round(w, 6) for w in full["w1"]],
+                       "bias": round(full["b1"], 6)},
+            "stage2": {"features": list(finder.REVISE_NAMES), "weights": [round(w, 6) for w in full["w2"]],
+                       "bias": round(full["b2"], 6)},
+            "switch_penalty": sw,
+            "threshold_shift": sh,
+        }
+        MODEL_PATH.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+        print(f"wrote {MODEL_PATH}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

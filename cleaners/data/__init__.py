@@ -1,0 +1,1 @@
+"""Package data of the engine: stop-word lists and the content-finder model."""

@@ -1,0 +1,457 @@
+"""Main-content finder for text dumps of pages no rule has seen.
+
+Two passes, as jusText does, with features a text dump still carries:
+
+1. *classify*: every block gets a probability of being article text from a logistic model over its
+   shape (length, sentence end, stop-word density in the page's language, title-case share, code
+   punctuation, list marker, ...) and its context (position, prose density around it, neighbours'
+   shape, whether a phrase rule fired next to it, how often the line repeats on the page);
+2. *revise*: a two-state Viterbi pass over the block sequence (article / boilerplate) with a price
+   for every switch, so short blocks follow their neighbours and the article comes out as one
+   or a few contiguous regions; what lies before the first and after the last article block is
+   head and tail chrome.
+
+The model is a small JSON file (``cleaners/data/finder_model.json``) built by
+``python -m benchmarks.train_finder`` from the dev set only; every removal it makes still names
+its reason (region and the features that weighed most).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from cleaners import shape
+from cleaners.model import Block, Category, Removal, View
+from cleaners.patterns import PatternSet
+from cleaners.settings import Settings
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_SEPARATORS = frozenset("|»›•·/>«‹")
+_URLISH = re.compile(r"https?://|www\.|\S@\S|\.(?:com|de|org|net)\b", re.IGNORECASE)
+
+# Language codes with a stop-word list in cleaners/data/stopwords/.
+STOPWORD_LANGS = ("de", "en", "es", "fr", "pl", "pt", "it", "nl", "sv", "da", "cs", "ru", "tr", "ar", "no",
+                  "fi", "hu", "ro")
+# Length buckets (chars) for a piecewise feature: jusText's length_low/length_high are 70 and 200.
+LENGTH_EDGES = (20, 40, 70, 120, 200, 400)
+# Context windows (blocks on each side) for the local prose density features.
+WINDOWS = (2, 5, 12)
+
+
+@lru_cache(maxsize=len(STOPWORD_LANGS))
+def stopwords(lang: str) -> frozenset[str]:
+    if lang not in STOPWORD_LANGS:
+        return frozenset()
+    text = (resources.files("cleaners.data") / "stopwords" / f"{lang}.txt").read_text(encoding="utf-8")
+    return frozenset(w for w in text.split("\n") if w and not w.startswith("#"))
+
+
+@dataclass(frozen=True, slots=True)
+class Linear:
+    names: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+
+    def score(self, x: Sequence[float]) -> float:
+        z = self.bias
+        for w, v in zip(self.weights, x, strict=True):
+            z += w * v
+        return z
+
+
+@dataclass(frozen=True, slots=True)
+class FinderModel:
+    stage1: Linear
+    stage2: Linear
+    switch_penalty: float
+    threshold_shift: float
+    version: str
+
+
+@lru_cache(maxsize=1)
+def load_model() -> FinderModel:
+    raw = json.loads((resources.files("cleaners.data") / "finder_model.json").read_text(encoding="utf-8"))
+    return model_from_dict(raw)
+
+
+def linear_from_dict(raw: dict[str, Any], names: tuple[str, ...]) -> Linear:
+    got = tuple(str(n) for n in raw["features"])
+    if got != names:
+        raise ValueError("finder_model.json was built for other features; rebuild it with benchmarks.train_finder")
+    return Linear(names, tuple(float(w) for w in raw["weights"]), float(raw["bias"]))
+
+
+def model_from_dict(raw: dict[str, Any]) -> FinderModel:
+    return FinderModel(
+        stage1=linear_from_dict(raw["stage1"], FEATURE_NAMES),
+        stage2=linear_from_dict(raw["stage2"], REVISE_NAMES),
+        switch_penalty=float(raw["switch_penalty"]),
+        threshold_shift=float(raw["threshold_shift"]),
+        version=str(raw.get("version", "")),
+    )
+
+
+# --------------------------------------------------------------------------- features
+
+_BASE = (
+    "len_log", "words_log", "ends_sentence", "ends_colon", "stop_density", "stop_log", "titlecase",
+    "digits", "code", "separators", "bullet", "sentences_log", "avg_word_len", "allcaps", "lower_start",
+    "quote_start", "urlish", "prose", "dup_log", "rule_hit", "prose_x_len", "stop_x_len", "sentence_x_len",
+)
+_LEN_BUCKETS = (*(f"len_le_{e}" for e in LENGTH_EDGES), "len_gt_max")
+_CONTEXT = (
+    "rel_pos", "in_region", "edge_mass", "before_mass", "after_mass", "near_prose_log", "group_log",
+    *(f"density_{w}" for w in WINDOWS),
+    *(f"rule_density_{w}" for w in WINDOWS),
+)
+_NEIGHBOURS = tuple(
+    f"{side}_{name}"
+    for side in ("p1", "n1", "p2", "n2")
+    for name in ("len_log", "ends_sentence", "stop_density", "bullet", "rule_hit", "prose", "titlecase")
+)
+FEATURE_NAMES: tuple[str, ...] = _BASE + _LEN_BUCKETS + _CONTEXT + _NEIGHBOURS
+
+# Stage 2 ("revise"): each block again, from the stage-1 probabilities around it.
+# A stage-1 probability this high marks a block the revision pass trusts as article text.
+CONFIDENT_P = 0.8
+REVISE_WINDOWS = (1, 2, 5, 12)
+REVISE_NAMES: tuple[str, ...] = (
+    "z1", "p1_prev", "p1_next", "p1_max3",
+    *(f"p1_mean_{w}" for w in REVISE_WINDOWS),
+    "model_region", "near_confident_log", "confident_before", "confident_after",
+    "len_log", "ends_sentence", "prose", "bullet", "stop_density",
+    "cohesion", "no_content_words", "in_core", "core_dist_log", "before_core", "after_core",
+)
+# Confident blocks closer than this (in blocks) belong to one cluster; the cluster with the most
+# text is the article core (teaser lists and comment threads form smaller clusters).
+CORE_GAP = 4
+# Content words for cohesion: at least this many characters and not a stop word.
+CONTENT_WORD_MIN = 4
+_REVISE_BASE = tuple(_BASE.index(n) for n in ("len_log", "ends_sentence", "prose", "bullet", "stop_density"))
+# Stage-1 log-odds are clipped to this range before they feed stage 2 (keeps one extreme block
+# from dominating its window).
+Z_CLIP = 8.0
+
+
+def page_language(blocks: Sequence[Block]) -> str:
+    """The stop-word language that covers most words of the page (cheap, no n-gram model)."""
+    counts: Counter[str] = Counter()
+    sample = [w.lower() for b in blocks[:400] for w in _WORD.findall(b.text)]
+    for lang in STOPWORD_LANGS:
+        sw = stopwords(lang)
+        counts[lang] = sum(1 for w in sample if w in sw)
+    if not counts or counts.most_common(1)[0][1] == 0:
+        return ""
+    return counts.most_common(1)[0][0]
+
+
+def _base(block: Block, sw: frozenset[str], dup: int, rule_hit: bool, settings: Settings) -> list[float]:
+    text = block.text
+    ws = _WORD.findall(text)
+    nw = len(ws) or 1
+    alpha = [w for w in ws if w[:1].isalpha()]
+    na = len(alpha) or 1
+    n_stop = sum(1 for w in ws if w.lower() in sw)
+    chars = len(text)
+    last = text[-1:] if text else ""
+    prose = shape.is_prose(text, settings)
+    terminal = shape.ends_sentence(text)
+    return [
+        math.log1p(chars),
+        math.log1p(len(ws)),
+        1.0 if terminal else 0.0,
+        1.0 if last == ":" else 0.0,
+        n_stop / nw,
+        math.log1p(n_stop),
+        sum(1 for w in alpha if w[0].isupper()) / na,
+        sum(1 for c in text if c.isdigit()) / (chars or 1),
+        shape.code_char_ratio(text),
+        1.0 if any(c in _SEPARATORS for c in text) else 0.0,
+        1.0 if block.bullet else 0.0,
+        math.log1p(shape.sentence_count(text)),
+        min(sum(len(w) for w in ws) / nw, 20.0) / 10.0,
+        sum(1 for w in alpha if len(w) > 1 and w.isupper()) / na,
+        1.0 if text[:1].islower() else 0.0,
+        1.0 if text[:1] in "„“\"»«'‚" else 0.0,
+        1.0 if _URLISH.search(text) else 0.0,
+        1.0 if prose else 0.0,
+        math.log1p(dup),
+        1.0 if rule_hit else 0.0,
+        # interactions a linear model cannot form itself: long prose is article text almost
+        # whatever surrounds it; stop words only mean prose when there are enough words
+        math.log1p(chars) if prose else 0.0,
+        n_stop / nw * math.log1p(len(ws)),
+        math.log1p(chars) if terminal else 0.0,
+    ]
+
+
+def _len_buckets(chars: int) -> list[float]:
+    out = [0.0] * (len(LENGTH_EDGES) + 1)
+    for i, edge in enumerate(LENGTH_EDGES):
+        if chars <= edge:
+            out[i] = 1.0
+            break
+    else:
+        out[-1] = 1.0
+    return out
+
+
+# Indices into the base vector reused for neighbour features.
+_NB_IDX = tuple(_BASE.index(n) for n in ("len_log", "ends_sentence", "stop_density", "bullet", "rule_hit",
+                                         "prose", "titlecase"))
+_PROSE = _BASE.index("prose")
+_RULE = _BASE.index("rule_hit")
+
+
+def features(view: View, settings: Settings, lang: str | None = None) -> list[list[float]]:
+    """One feature vector per block of the document (all blocks, rule-removed ones included)."""
+    blocks = view.doc.blocks
+    n = len(blocks)
+    if n == 0:
+        return []
+    sw = stopwords(lang if lang is not None else page_language(blocks))
+    keys = [shape.norm_key(b.text) for b in blocks]
+    key_counts = Counter(keys)
+    base = [
+        _base(b, sw, key_counts[keys[i]] - 1, view.is_removed(i), settings) for i, b in enumerate(blocks)
+    ]
+    prose = [v[_PROSE] for v in base]
+    rule = [v[_RULE] for v in base]
+    mass = [len(b.text) if prose[i] else 0 for i, b in enumerate(blocks)]
+    total = sum(mass) or 1
+    cum = 0
+    before: list[float] = []
+    for m in mass:
+        before.append(cum / total)
+        cum += m
+    prose_idx = [i for i in range(n) if prose[i]]
+    first, last = (prose_idx[0], prose_idx[-1]) if prose_idx else (n, -1)
+    # distance to nearest prose block, two sweeps
+    dist = [float(n)] * n
+    d = float(n)
+    for i in range(n):
+        d = 0.0 if prose[i] else d + 1
+        dist[i] = d
+    d = float(n)
+    for i in range(n - 1, -1, -1):
+        d = 0.0 if prose[i] else d + 1
+        dist[i] = min(dist[i], d)
+    # prefix sums for window densities
+    pp = [0.0]
+    pr = [0.0]
+    for i in range(n):
+        pp.append(pp[-1] + prose[i])
+        pr.append(pr[-1] + rule[i])
+    groups = Counter(b.group for b in blocks)
+    zero_nb = [0.0] * len(_NB_IDX)
+
+    rows: list[list[float]] = []
+    for i, b in enumerate(blocks):
+        row = list(base[i])
+        row += _len_buckets(len(b.text))
+        after = 1.0 - before[i] - mass[i] / total
+        row += [
+            i / max(n - 1, 1),
+            1.0 if first <= i <= last else 0.0,
+            min(before[i], after),
+            before[i],
+            after,
+            math.log1p(dist[i]),
+            math.log1p(groups[b.group]),
+        ]
+        for w in WINDOWS:
+            lo, hi = max(0, i - w), min(n, i + w + 1)
+            row.append((pp[hi] - pp[lo] - prose[i]) / (hi - lo - 1 or 1))
+        for w in WINDOWS:
+            lo, hi = max(0, i - w), min(n, i + w + 1)
+            row.append((pr[hi] - pr[lo] - rule[i]) / (hi - lo - 1 or 1))
+        for j in (i - 1, i + 1, i - 2, i + 2):
+            row += [base[j][k] for k in _NB_IDX] if 0 <= j < n else zero_nb
+        rows.append(row)
+    return rows
+
+
+def _content_words(text: str, sw: frozenset[str]) -> set[str]:
+    return {w for w in (x.lower() for x in _WORD.findall(text)) if len(w) >= CONTENT_WORD_MIN and w not in sw}
+
+
+def revise_features(
+    rows: Sequence[Sequence[float]],
+    z1: Sequence[float],
+    removed: Sequence[bool],
+    texts: Sequence[str],
+    sw: frozenset[str],
+) -> list[list[float]]:
+    """Stage-2 rows from stage-1 log-odds ``z1`` (one per block; rule-removed blocks count as 0)."""
+    n = len(z1)
+    zc = [max(-Z_CLIP, min(Z_CLIP, z)) for z in z1]
+    p1 = [0.0 if removed[i] else 1 / (1 + math.exp(-zc[i])) for i in range(n)]
+    pref = [0.0]
+    for v in p1:
+        pref.append(pref[-1] + v)
+    conf = [p >= CONFIDENT_P for p in p1]
+    conf_idx = [i for i in range(n) if conf[i]]
+    first, last = (conf_idx[0], conf_idx[-1]) if conf_idx else (n, -1)
+    n_conf = len(conf_idx) or 1
+    dist = [float(n)] * n
+    d = float(n)
+    for i in range(n):
+        d = 0.0 if conf[i] else d + 1
+        dist[i] = d
+    d = float(n)
+    for i in range(n - 1, -1, -1):
+        d = 0.0 if conf[i] else d + 1
+        dist[i] = min(dist[i], d)
+    # article core: the cluster of confident blocks with the most text
+    core = (n, -1)
+    best_mass = -1
+    start = prev = -1
+    mass = 0
+    for i in [*conf_idx, n + CORE_GAP + 1]:
+        if start >= 0 and i - prev > CORE_GAP:
+            if mass > best_mass:
+                best_mass, core = mass, (start, prev)
+            start, mass = -1, 0
+        if i >= n:
+            break
+        if start < 0:
+            start = i
+        mass += len(texts[i])
+        prev = i
+    # cohesion: vocabulary of the confident blocks, counted per word so a block can be left out
+    words = [_content_words(t, sw) if (conf[i] or not removed[i]) else set() for i, t in enumerate(texts)]
+    vocab: Counter[str] = Counter()
+    for i in conf_idx:
+        vocab.update(words[i])
+    seen = 0
+    out: list[list[float]] = []
+    for i in range(n):
+        row = [
+            zc[i],
+            p1[i - 1] if i > 0 else 0.0,
+            p1[i + 1] if i + 1 < n else 0.0,
+            max(p1[max(0, i - 3) : i] + p1[i + 1 : i + 4], default=0.0),
+        ]
+        for w in REVISE_WINDOWS:
+            lo, hi = max(0, i - w), min(n, i + w + 1)
+            row.append((pref[hi] - pref[lo] - p1[i]) / (hi - lo - 1 or 1))
+        row += [
+            1.0 if first <= i <= last else 0.0,
+            math.log1p(dist[i]),
+            seen / n_conf,
+            (len(conf_idx) - seen - (1 if conf[i] else 0)) / n_conf,
+        ]
+        if conf[i]:
+            seen += 1
+        row += [rows[i][k] for k in _REVISE_BASE]
+        ws = words[i]
+        own = 1 if conf[i] else 0
+        shared = sum(1 for w in ws if vocab[w] > own)
+        core_dist = 0 if core[0] <= i <= core[1] else (core[0] - i if i < core[0] else i - core[1])
+        row += [
+            shared / len(ws) if ws else 0.0,
+            0.0 if ws else 1.0,
+            1.0 if core[0] <= i <= core[1] else 0.0,
+            math.log1p(max(core_dist, 0)),
+            1.0 if i < core[0] else 0.0,
+            1.0 if i > core[1] else 0.0,
+        ]
+        out.append(row)
+    return out
+
+
+def block_scores(view: View, settings: Settings, model: FinderModel) -> tuple[list[list[float]], list[float]]:
+    """Stage-1 rows and final (stage-2) log-odds for every block of the document."""
+    lang = page_language(view.doc.blocks)
+    rows = features(view, settings, lang)
+    z1 = [model.stage1.score(r) for r in rows]
+    removed = [view.is_removed(i) for i in range(len(rows))]
+    texts = [b.text for b in view.doc.blocks]
+    z2 = [model.stage2.score(r) for r in revise_features(rows, z1, removed, texts, stopwords(lang))]
+    return rows, z2
+
+
+# --------------------------------------------------------------------------- decoding
+
+
+def viterbi(scores: Sequence[float], switch_penalty: float) -> list[bool]:
+    """Best article/boilerplate labelling of a sequence of log-odds with a price per switch."""
+    if not scores:
+        return []
+    # state 1 = article (gain z/2), state 0 = boilerplate (gain -z/2): log-odds split symmetrically
+    s0, s1 = -scores[0] / 2, scores[0] / 2
+    back: list[tuple[int, int]] = []
+    for z in scores[1:]:
+        from0_to0, from1_to0 = s0, s1 - switch_penalty
+        from0_to1, from1_to1 = s0 - switch_penalty, s1
+        b0 = 0 if from0_to0 >= from1_to0 else 1
+        b1 = 0 if from0_to1 >= from1_to1 else 1
+        s0 = max(from0_to0, from1_to0) - z / 2
+        s1 = max(from0_to1, from1_to1) + z / 2
+        back.append((b0, b1))
+    state = 1 if s1 >= s0 else 0
+    path = [state]
+    for b0, b1 in reversed(back):
+        state = b0 if state == 0 else b1
+        path.append(state)
+    path.reverse()
+    return [s == 1 for s in path]
+
+
+def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], settings: Settings) -> list[bool]:
+    """jusText's revision for headings: a headline-shaped block between two kept blocks that
+    introduces kept prose is a subheading of the article, whatever its own score."""
+    out = list(keep)
+    blocks = view.doc.blocks
+    for j in range(1, len(kept) - 1):
+        if out[j] or not (out[j - 1] and out[j + 1]):
+            continue
+        text = blocks[kept[j]].text
+        if (
+            not blocks[kept[j]].bullet
+            and shape.is_heading_shaped(text, settings)
+            and shape.is_prose(blocks[kept[j + 1]].text, settings)
+        ):
+            out[j] = True
+    return out
+
+
+def _explain(model: Linear, x: Sequence[float], top: int = 3) -> str:
+    """The features that pushed a block hardest towards boilerplate."""
+    contrib = sorted((w * v, name) for w, v, name in zip(model.weights, x, model.names, strict=True) if w * v < 0)
+    return ", ".join(name for _, name in contrib[:top])
+
+
+def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """Blocks the content finder judges not to be article text (after the phrase rules)."""
+    kept = view.kept_indices()
+    if len(kept) < settings.finder_min_blocks:
+        return []
+    model = load_model()
+    rows, z_all = block_scores(view, settings, model)
+    z = [z_all[i] + model.threshold_shift for i in kept]
+    keep = viterbi(z, model.switch_penalty)
+    if not any(keep):
+        # The finder never empties a page on its own: with no block it trusts, the rules' verdict
+        # stands and the page is kept as the rules left it.
+        return []
+    keep = revise_subheadings(view, kept, keep, settings)
+    first = next(i for i, k in zip(kept, keep, strict=True) if k)
+    last = next(i for i, k in zip(reversed(kept), reversed(keep), strict=True) if k)
+    out: list[Removal] = []
+    for i, k, zi in zip(kept, keep, z, strict=True):
+        if k:
+            continue
+        p = 1 / (1 + math.exp(-zi))
+        where = "head" if i < first else "tail" if i > last else "inline"
+        rule = {"head": "content.head_chrome", "tail": "content.tail_chrome", "inline": "content.inline_boilerplate"}
+        out.append(Removal(i, rule[where], Category.BOILERPLATE, f"p={p:.2f}; {_explain(model.stage1, rows[i])}"))
+    return out
