@@ -169,19 +169,41 @@ def build_article(
     )
 
 
-def clean_document(doc: Document, *, settings: Settings = DEFAULT, extraction: str = "text") -> Article:
+def clean_document(
+    doc: Document,
+    *,
+    settings: Settings = DEFAULT,
+    extraction: str = "text",
+    detectors: Sequence[tuple[str, Detector]] = DETECTORS,
+    extra_detectors: Sequence[tuple[str, Detector]] = (),
+    metadata: dict[str, str] | None = None,
+) -> Article:
+    """Detect and build. ``extra_detectors`` run after ``detectors`` (e.g. a template detector built
+    from the line statistics of the page's site)."""
     patterns = load_patterns()
-    view = detect(doc, patterns=patterns, settings=settings)
-    return build_article(view, settings=settings, patterns=patterns, extraction=extraction)
+    view = detect(doc, patterns=patterns, settings=settings, detectors=(*detectors, *extra_detectors))
+    return build_article(view, settings=settings, patterns=patterns, extraction=extraction, metadata=metadata)
 
 
-def clean_text(text: str, *, url: str | None = None, settings: Settings = DEFAULT) -> Article:
+def clean_text(
+    text: str,
+    *,
+    url: str | None = None,
+    settings: Settings = DEFAULT,
+    extra_detectors: Sequence[tuple[str, Detector]] = (),
+) -> Article:
     """Clean a plain-text dump (decoded, newline-normalised)."""
     doc = segment_text(text, settings=settings)
-    return clean_document(Document(doc.blocks, "text", url), settings=settings)
+    return clean_document(Document(doc.blocks, "text", url), settings=settings, extra_detectors=extra_detectors)
 
 
-def clean_html(html: str, *, url: str | None = None, settings: Settings = DEFAULT) -> Article:
+def clean_html(
+    html: str,
+    *,
+    url: str | None = None,
+    settings: Settings = DEFAULT,
+    extra_detectors: Sequence[tuple[str, Detector]] = (),
+) -> Article:
     """Clean an HTML page: trafilatura finds the main text, then the text cleaners run on it.
     When trafilatura finds nothing, the page's visible text goes through the text path."""
     from cleaners.htmlpath import extract_main_text, visible_text
@@ -189,8 +211,14 @@ def clean_html(html: str, *, url: str | None = None, settings: Settings = DEFAUL
     extracted = extract_main_text(html, url=url)
     if extracted:
         doc = segment_text(extracted, settings=settings)
-        article = clean_document(Document(doc.blocks, "html", url), settings=settings, extraction="html:trafilatura")
+        article = clean_document(
+            Document(doc.blocks, "html", url), settings=settings, extraction="html:trafilatura",
+            extra_detectors=extra_detectors,
+        )
         if not article.is_empty:
             return article
     doc = segment_text(visible_text(html), settings=settings)
-    return clean_document(Document(doc.blocks, "html", url), settings=settings, extraction="html:visible_text")
+    return clean_document(
+        Document(doc.blocks, "html", url), settings=settings, extraction="html:visible_text",
+        extra_detectors=extra_detectors,
+    )
