@@ -73,14 +73,13 @@ def detect_no_words(view: View, patterns: PatternSet, settings: Settings) -> lis
 
 def detect_phrases(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
     """Line rules from the pattern files: the first group whose pattern covers the block wins."""
-    rules = [r for r in patterns.rules.values() if r.id not in SIGNAL_GROUPS]
+    matcher = patterns.line_matcher(SIGNAL_GROUPS)
     out: list[Removal] = []
     for block in view.kept():
-        for rule in rules:
-            m = rule.matches(block.text)
-            if m is not None:
-                out.append(Removal(block.index, rule.id, rule.category, f"matched {_snippet(m.group(0))!r}"))
-                break
+        hit = matcher.first(block.text)
+        if hit is not None:
+            rule, m = hit
+            out.append(Removal(block.index, rule.id, rule.category, f"matched {_snippet(m.group(0))!r}"))
     return out
 
 

@@ -18,8 +18,10 @@ its reason (region and the features that weighed most).
 
 from __future__ import annotations
 
+import heapq
 import json
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -61,10 +63,7 @@ class Linear:
     bias: float
 
     def score(self, x: Sequence[float]) -> float:
-        z = self.bias
-        for w, v in zip(self.weights, x, strict=True):
-            z += w * v
-        return z
+        return self.bias + sum(map(operator.mul, self.weights, x))
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,43 +140,63 @@ _REVISE_BASE = tuple(_BASE.index(n) for n in ("len_log", "ends_sentence", "prose
 Z_CLIP = 8.0
 
 
+@lru_cache(maxsize=1)
+def _stopword_langs() -> dict[str, tuple[str, ...]]:
+    """word -> languages whose stop-word list has it (one lookup per word instead of one per list)."""
+    index: dict[str, list[str]] = {}
+    for lang in STOPWORD_LANGS:
+        for w in stopwords(lang):
+            index.setdefault(w, []).append(lang)
+    return {w: tuple(langs) for w, langs in index.items()}
+
+
+# Blocks sampled to guess the page's stop-word language (the article is rarely further down).
+LANGUAGE_SAMPLE_BLOCKS = 400
+
+
 def page_language(blocks: Sequence[Block]) -> str:
     """The stop-word language that covers most words of the page (cheap, no n-gram model)."""
+    index = _stopword_langs()
+    words = Counter(w.lower() for b in blocks[:LANGUAGE_SAMPLE_BLOCKS] for w in _WORD.findall(b.text))
     counts: Counter[str] = Counter()
-    sample = [w.lower() for b in blocks[:400] for w in _WORD.findall(b.text)]
-    for lang in STOPWORD_LANGS:
-        sw = stopwords(lang)
-        counts[lang] = sum(1 for w in sample if w in sw)
-    if not counts or counts.most_common(1)[0][1] == 0:
+    for w, c in words.items():
+        for lang in index.get(w, ()):
+            counts[lang] += c
+    if not counts:
         return ""
-    return counts.most_common(1)[0][0]
+    # ties go to the earlier language in STOPWORD_LANGS, so the answer is deterministic
+    best = max(counts.values())
+    return next(lang for lang in STOPWORD_LANGS if counts[lang] == best)
 
 
 def _base(block: Block, sw: frozenset[str], dup: int, rule_hit: bool, settings: Settings) -> list[float]:
     text = block.text
     ws = _WORD.findall(text)
-    nw = len(ws) or 1
+    n_words = len(ws)
+    nw = n_words or 1
     alpha = [w for w in ws if w[:1].isalpha()]
     na = len(alpha) or 1
     n_stop = sum(1 for w in ws if w.lower() in sw)
     chars = len(text)
-    last = text[-1:] if text else ""
-    prose = shape.is_prose(text, settings)
+    last = text[-1:]
     terminal = shape.ends_sentence(text)
+    prose = n_words >= settings.body_min_words and terminal
+    len_log = math.log1p(chars)
+    stop_density = n_stop / nw
     return [
-        math.log1p(chars),
-        math.log1p(len(ws)),
+        len_log,
+        math.log1p(n_words),
         1.0 if terminal else 0.0,
         1.0 if last == ":" else 0.0,
-        n_stop / nw,
+        stop_density,
         math.log1p(n_stop),
         sum(1 for w in alpha if w[0].isupper()) / na,
-        sum(1 for c in text if c.isdigit()) / (chars or 1),
+        shape.digit_count(text) / (chars or 1),
         shape.code_char_ratio(text),
-        1.0 if any(c in _SEPARATORS for c in text) else 0.0,
+        1.0 if any(c in text for c in _SEPARATORS) else 0.0,
         1.0 if block.bullet else 0.0,
         math.log1p(shape.sentence_count(text)),
-        min(sum(len(w) for w in ws) / nw, 20.0) / 10.0,
+        min(sum(map(len, ws)) / nw, 20.0) / 10.0,
         sum(1 for w in alpha if len(w) > 1 and w.isupper()) / na,
         1.0 if text[:1].islower() else 0.0,
         1.0 if text[:1] in "„“\"»«'‚" else 0.0,
@@ -187,9 +206,9 @@ def _base(block: Block, sw: frozenset[str], dup: int, rule_hit: bool, settings: 
         1.0 if rule_hit else 0.0,
         # interactions a linear model cannot form itself: long prose is article text almost
         # whatever surrounds it; stop words only mean prose when there are enough words
-        math.log1p(chars) if prose else 0.0,
-        n_stop / nw * math.log1p(len(ws)),
-        math.log1p(chars) if terminal else 0.0,
+        len_log if prose else 0.0,
+        stop_density * math.log1p(n_words),
+        len_log if terminal else 0.0,
     ]
 
 
@@ -426,8 +445,9 @@ def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], se
 
 def _explain(model: Linear, x: Sequence[float], top: int = 3) -> str:
     """The features that pushed a block hardest towards boilerplate."""
-    contrib = sorted((w * v, name) for w, v, name in zip(model.weights, x, model.names, strict=True) if w * v < 0)
-    return ", ".join(name for _, name in contrib[:top])
+    contrib = list(map(operator.mul, model.weights, x))
+    worst = heapq.nsmallest(top, range(len(contrib)), key=contrib.__getitem__)
+    return ", ".join(model.names[i] for i in worst if contrib[i] < 0)
 
 
 def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:

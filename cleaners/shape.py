@@ -47,7 +47,14 @@ def norm_key(text: str) -> str:
 def code_char_ratio(text: str) -> float:
     if not text:
         return 0.0
-    return sum(1 for c in text if c in _CODE_CHARS) / len(text)
+    return sum(map(text.count, _CODE_CHARS)) / len(text)
+
+
+_DIGITS = "0123456789"
+
+
+def digit_count(text: str) -> int:
+    return sum(map(text.count, _DIGITS))
 
 
 def is_code_shaped(text: str, settings: Settings = DEFAULT) -> bool:
