@@ -63,7 +63,7 @@ class Linear:
     bias: float
 
     def score(self, x: Sequence[float]) -> float:
-        return self.bias + sum(map(operator.mul, self.weights, x))
+        return self.bias + float(sum(map(operator.mul, self.weights, x)))
 
 
 @dataclass(frozen=True, slots=True)
