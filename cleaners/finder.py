@@ -35,7 +35,7 @@ from cleaners.model import Block, Category, Removal, View
 from cleaners.patterns import PatternSet
 from cleaners.settings import Settings
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+_WORD = shape.WORD
 _SEPARATORS = frozenset("|»›•·/>«‹")
 _URLISH = re.compile(r"https?://|www\.|\S@\S|\.(?:com|de|org|net)\b", re.IGNORECASE)
 

@@ -7,11 +7,17 @@ import unicodedata
 
 from cleaners.settings import DEFAULT, Settings
 
-_WORD = re.compile(r"\w+", re.UNICODE)
+# Scripts written without spaces between words (kana and CJK ideographs): a run of them is not one
+# word. Two characters per word is the usual rule of thumb for Japanese and Chinese.
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+WORD = re.compile(rf"[{_CJK}]{{1,2}}|[^\W{_CJK}]+", re.UNICODE)
+_WORD = WORD
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 # Sentence end: . ! ? … optionally followed by closing quotes/brackets.
-_TERMINAL = re.compile(r"[.!?…][\"'“”»«)\]]*$")
-_SENTENCE_SPLIT = re.compile(r"[.!?…]+[\"'“”»«)\]]*\s+(?=[\"'„“»«(\[]?[A-ZÄÖÜÀ-Ý0-9])")
+_TERMINAL = re.compile(r"[.!?…。！？][\"'“”»«)\]」』）]*$")
+_SENTENCE_SPLIT = re.compile(
+    r"[.!?…]+[\"'“”»«)\]]*\s+(?=[\"'„“»«(\[]?[A-ZÄÖÜÀ-Ý0-9])|[。！？]+[」』）]*"
+)
 _CODE_CHARS = frozenset('{}[]();=<>"$\\')
 _OPEN_QUOTES = "„“\"»«‚‘'"
 _CLOSE_QUOTES = "“”\"«»‘’'"
@@ -30,7 +36,7 @@ def ends_sentence(text: str) -> bool:
 
 
 def sentence_count(text: str) -> int:
-    return len(_SENTENCE_SPLIT.split(text.strip())) if text.strip() else 0
+    return sum(1 for part in _SENTENCE_SPLIT.split(text) if part.strip())
 
 
 def is_prose(text: str, settings: Settings = DEFAULT) -> bool:
