@@ -1,7 +1,7 @@
 """``ingest``: clean scraped pages from files and folders into an output folder.
 
     ingest PATH [PATH ...] [--out DIR] [--batch-size N] [--max-bytes N]
-           [--mode auto|local|prefect] [--no-progress] [--json]
+           [--mode auto|local|prefect] [--no-templates] [--no-progress] [--json]
 
 Mode ``auto`` runs as a tracked Prefect flow run when ``PREFECT_API_URL`` is set in the environment
 and in-process otherwise (Prefect is then never imported: no server, no start-up cost).
@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
                         help=f"larger documents are quarantined unread (default: {DEFAULT_MAX_BYTES})")
     parser.add_argument("--mode", choices=("auto", "local", "prefect"), default="auto",
                         help="auto: a Prefect flow run if PREFECT_API_URL is set, else in-process")
+    parser.add_argument("--no-templates", action="store_true",
+                        help="no template detection across pages of a site; the history in OUT/state is "
+                             "neither used nor updated")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     parser.add_argument("--json", action="store_true", help="print the run report as JSON instead of a table")
     return parser
@@ -153,11 +156,11 @@ def _run(mode: str, args: argparse.Namespace, on_progress: Callable[[int, int], 
         from flows.ingest import run_prefect
 
         return run_prefect(args.paths, args.out, batch_size=args.batch_size, max_bytes=args.max_bytes,
-                           progress=on_progress)
+                           progress=on_progress, templates=not args.no_templates)
     from flows.runner import run_ingest
 
     return run_ingest(args.paths, args.out, batch_size=args.batch_size, max_bytes=args.max_bytes,
-                      progress=on_progress, mode="local")
+                      progress=on_progress, mode="local", templates=not args.no_templates)
 
 
 def _print_summary(console: Console, report: dict[str, Any]) -> None:

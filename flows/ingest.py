@@ -42,8 +42,12 @@ def ingest_flow(
     out: str = "output",
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    templates: bool = True,
 ) -> dict[str, Any]:
-    """Ingest ``paths`` into ``out``; returns the run report and publishes its summary artifact."""
+    """Ingest ``paths`` into ``out``; returns the run report and publishes its summary artifact.
+
+    The template first pass (:func:`flows.runner.scan_batch`) runs in the flow process; each
+    ``clean_batch`` task gets the template statistics of its own sites with its batch."""
     report = run_ingest(
         paths,
         out,
@@ -53,6 +57,7 @@ def ingest_flow(
         progress=_PROGRESS.get(),
         mode="prefect",
         extra={"prefect_flow_run_id": str(flow_run.get_id() or "")},
+        templates=templates,
     )
     create_table_artifact(
         table=summary_rows(report),
@@ -69,10 +74,11 @@ def run_prefect(
     batch_size: int = DEFAULT_BATCH_SIZE,
     max_bytes: int = DEFAULT_MAX_BYTES,
     progress: ProgressFn | None = None,
+    templates: bool = True,
 ) -> dict[str, Any]:
     """Run :func:`ingest_flow` as a tracked flow run, reporting progress to ``progress``."""
     token = _PROGRESS.set(progress)
     try:
-        return ingest_flow(list(paths), str(out), batch_size, max_bytes)
+        return ingest_flow(list(paths), str(out), batch_size, max_bytes, templates)
     finally:
         _PROGRESS.reset(token)

@@ -4,6 +4,11 @@
 locally that is :func:`process_batch` itself, under Prefect it is the ``clean_batch`` task wrapping
 it (see :mod:`flows.ingest`). Batches carry paths and offsets; their results carry records and
 statuses; every write happens here, in the calling process, through :class:`flows.store.Store`.
+
+Template detection (:mod:`flows.templates`): before cleaning, a first pass over the batches finds
+each page's site; sites with enough pages (in this run and in the output folder's history) get their
+pages' lines hashed, and every batch carries the statistics of its own sites. After the writes, the
+cleaned pages' line hashes are added to the history (``OUT/state/templates.sqlite``).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 
 from cleaners.decode import SNIFF_CHARS, DecodeError, decode_bytes, sniff_format
 from cleaners.record import Source, article_record
+from cleaners.template import RULE as TEMPLATE_RULE
+from cleaners.template import SiteStats, article_line_hashes, page_line_hashes, template_detector
 from flows.sources import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BYTES,
@@ -30,6 +37,15 @@ from flows.sources import (
     read_unit,
 )
 from flows.store import ArticleInput, Store, new_run_id
+from flows.templates import (
+    ScanFn,
+    ScannedPage,
+    TemplateBatch,
+    TemplatePlan,
+    TemplateStore,
+    plan_templates,
+    site_key,
+)
 
 if TYPE_CHECKING:
     from cleaners.model import Article
@@ -43,6 +59,7 @@ __all__ = [
     "default_engine",
     "process_batch",
     "run_ingest",
+    "scan_batch",
     "summary_rows",
 ]
 
@@ -55,6 +72,9 @@ DocStatus = Literal["article", "empty", "quarantined"]
 # even when it is too small a fragment for :func:`sniff_format`'s content test.
 _ANY_TAG_RE: Final = re.compile(r"<[A-Za-z!/][^<>]*>")
 _URL_RE: Final = re.compile(r"^https?://", re.IGNORECASE)
+
+# Sites listed in the run report with their count of template lines removed (the rest are summed).
+TEMPLATE_TOP_SITES: Final = 20
 
 
 class NoInputsError(ValueError):
@@ -81,6 +101,8 @@ class DocResult:
 
     ``record`` (status ``article``) lists this input as its only source; the store merges sources.
     ``reason``: the article's ``empty_reason`` or the quarantine reason code.
+    ``site``, ``page`` (sha256 of the input) and ``line_hashes`` are set for a cleaned page of a
+    :class:`~flows.templates.TemplateBatch`, for the template store.
     """
 
     uri: str
@@ -95,6 +117,9 @@ class DocResult:
     quarantine: QuarantineItem | None = None
     removals_by_rule: tuple[tuple[str, int], ...] = ()
     removals_by_category: tuple[tuple[str, int], ...] = ()
+    site: str | None = None
+    page: str | None = None
+    line_hashes: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,36 +131,74 @@ class BatchResult:
 
 
 def process_batch(batch: Batch, *, engine: Engine | None = None) -> BatchResult:
-    """Read, decode, sniff and clean every document of ``batch``. Pure apart from reading inputs."""
+    """Read, decode, sniff and clean every document of ``batch``. Pure apart from reading inputs.
+
+    A :class:`~flows.templates.TemplateBatch` also removes its sites' template lines and returns
+    each cleaned page's line hashes."""
     start = time.perf_counter()
     engine = engine or default_engine()
+    collect = isinstance(batch, TemplateBatch)
+    stats = batch.stats_by_site() if isinstance(batch, TemplateBatch) else {}
     results: list[DocResult] = []
     for unit in batch.units:
         for item in read_unit(unit, max_bytes=batch.max_bytes):
             if isinstance(item, QuarantineItem):
                 results.append(_quarantined(item))
             else:
-                results.append(clean_doc(item, engine))
+                results.append(clean_doc(item, engine, templates=stats, collect=collect))
     return BatchResult(batch.index, tuple(results), batch.docs, time.perf_counter() - start)
 
 
-def clean_doc(doc: InputDoc, engine: Engine) -> DocResult:
-    """Decode and clean one document; refusals become quarantine results, never exceptions."""
-    try:
-        decoded = decode_bytes(doc.data, hint_html=True if doc.declared == "html" else None)
-    except DecodeError as exc:
-        return _quarantined(doc.quarantine(exc.reason, exc.message))
+@dataclass(frozen=True, slots=True)
+class _Decoded:
+    text: str
+    format: Literal["html", "text"]
+    encoding: str
+    url: str | None
+
+
+def _decode(doc: InputDoc) -> _Decoded:
+    """Decode and sniff; raises :class:`DecodeError`."""
+    decoded = decode_bytes(doc.data, hint_html=True if doc.declared == "html" else None)
     text = decoded.text
     declared_html = doc.declared == "html" and _ANY_TAG_RE.search(text[:SNIFF_CHARS]) is not None
     fmt: Literal["html", "text"] = "html" if declared_html else sniff_format(text)
-    url = doc.uri if _URL_RE.match(doc.uri) else None
+    return _Decoded(text, fmt, decoded.encoding, doc.uri if _URL_RE.match(doc.uri) else None)
+
+
+def clean_doc(
+    doc: InputDoc,
+    engine: Engine,
+    *,
+    templates: Mapping[str, SiteStats] | None = None,
+    collect: bool = False,
+) -> DocResult:
+    """Decode and clean one document; refusals become quarantine results, never exceptions.
+
+    ``templates``: statistics of sites by :func:`~flows.templates.site_key`; a page of one of them
+    is cleaned with its template detector. ``collect``: return the site, sha256 and line hashes.
+    """
     try:
-        article = engine.clean_html(text, url=url) if fmt == "html" else engine.clean_text(text, url=url)
+        decoded = _decode(doc)
+    except DecodeError as exc:
+        return _quarantined(doc.quarantine(exc.reason, exc.message))
+    text, fmt, url = decoded.text, decoded.format, decoded.url
+    site = site_key(doc.uri, doc.path) if collect or templates else None
+    stats = templates.get(site) if templates and site is not None else None
+    # Passed only when there is one: engines (and test fakes) need not know the keyword otherwise.
+    extra: dict[str, Any] = {"extra_detectors": (template_detector(stats),)} if stats is not None else {}
+    try:
+        article = (engine.clean_html(text, url=url, **extra) if fmt == "html"
+                   else engine.clean_text(text, url=url, **extra))
     except Exception as exc:  # a bug on one page must not sink a run of thousands
         result = _quarantined(doc.quarantine("clean_error", f"{type(exc).__name__}: {exc}"))
         return dataclasses.replace(result, format=fmt, encoding=decoded.encoding)
     by_rule = tuple(sorted(article.removals_by_rule().items()))
     by_category = tuple(sorted(article.removals_by_category().items()))
+    page_info: dict[str, Any] = (
+        {"site": site, "page": doc.sha256, "line_hashes": tuple(sorted(article_line_hashes(article)))}
+        if collect else {}
+    )
     if article.is_empty:
         return DocResult(
             uri=doc.uri,
@@ -145,6 +208,7 @@ def clean_doc(doc: InputDoc, engine: Engine) -> DocResult:
             encoding=decoded.encoding,
             removals_by_rule=by_rule,
             removals_by_category=by_category,
+            **page_info,
         )
     source = Source(doc.uri, doc.sha256, decoded.encoding, fmt)
     return DocResult(
@@ -157,7 +221,38 @@ def clean_doc(doc: InputDoc, engine: Engine) -> DocResult:
         encoding=decoded.encoding,
         removals_by_rule=by_rule,
         removals_by_category=by_category,
+        **page_info,
     )
+
+
+def scan_batch(batch: Batch, sites: frozenset[str], *, engine: Engine | None = None) -> list[ScannedPage]:
+    """First pass over a batch for template detection: every readable document's site and sha256,
+    and, for pages of ``sites``, the distinct line hashes of the document the engine cleans.
+
+    Text pages are segmented as the text path segments them (cheap); an HTML page is cleaned once
+    without template statistics, since only the engine knows which text its HTML path segments.
+    """
+    results: list[ScannedPage] = []
+    for unit in batch.units:
+        for item in read_unit(unit, max_bytes=batch.max_bytes):
+            if isinstance(item, QuarantineItem):
+                continue
+            site = site_key(item.uri, item.path)
+            hashes: frozenset[int] | None = None
+            if site in sites:
+                hashes = _page_hashes(item, engine)
+            results.append(ScannedPage(site, item.sha256, hashes))
+    return results
+
+
+def _page_hashes(doc: InputDoc, engine: Engine | None) -> frozenset[int] | None:
+    try:
+        decoded = _decode(doc)
+        if decoded.format == "text":
+            return page_line_hashes(decoded.text)
+        return article_line_hashes((engine or default_engine()).clean_html(decoded.text, url=decoded.url))
+    except Exception:  # undecodable, or an engine bug: cleaning quarantines it; not counted here
+        return None
 
 
 def _quarantined(item: QuarantineItem) -> DocResult:
@@ -183,6 +278,8 @@ def run_ingest(
     mode: str = "local",
     run_id: str | None = None,
     extra: Mapping[str, Any] | None = None,
+    templates: bool = True,
+    scan: ScanFn = scan_batch,
 ) -> dict[str, Any]:
     """Ingest ``paths`` into the output folder ``out`` and return the run report (also written to
     ``out/runs/<run_id>.json``).
@@ -190,6 +287,9 @@ def run_ingest(
     ``clean`` cleans one batch (:func:`process_batch`, or a Prefect task around it). Paths that do
     not exist are reported as quarantined (``not_found``); :class:`NoInputsError` if nothing at
     all was found. ``extra`` entries are added to the report (e.g. the Prefect flow run id).
+
+    ``templates``: detect template lines across the pages of a site (see :mod:`flows.templates`)
+    and add this run's pages to the output folder's history; ``scan`` is the first pass over a batch.
     """
     if batch_size < 1 or max_bytes < 1:
         raise ValueError("batch_size and max_bytes must be >= 1")
@@ -203,8 +303,17 @@ def run_ingest(
     found = discover(paths, out=out, batch_size=batch_size)
     if not found.units and not found.missing:
         raise NoInputsError(f"no input files found under: {', '.join(paths)}")
-    batches = make_batches(found.units, batch_size, max_bytes)
+    batches: Sequence[Batch] = make_batches(found.units, batch_size, max_bytes)
     timings.add("discover_s", time.perf_counter() - t)
+
+    template_store = TemplateStore(out) if templates else None
+    plan = None
+    scan_s = 0.0
+    if template_store is not None:
+        t = time.perf_counter()
+        plan = plan_templates(batches, scan, template_store)
+        batches = plan.batches
+        scan_s = time.perf_counter() - t
 
     results: list[DocResult] = [
         DocResult(uri=p, status="quarantined", reason="not_found", detail="no such file or folder")
@@ -229,12 +338,17 @@ def run_ingest(
         for i, r in enumerate(results)
         if r.status == "article" and r.source is not None and r.record is not None
     ]
-    plan = store.plan_articles(article_inputs, run_id)
-    store.commit_articles(plan, run_id)
+    article_plan = store.plan_articles(article_inputs, run_id)
+    store.commit_articles(article_plan, run_id)
     quarantined_files: dict[int, str] = {}
     for i, r in enumerate(results):
         if r.quarantine is not None:
             quarantined_files[i] = store.quarantine(r.quarantine, run_id)
+    pages_added: dict[str, int] = {}
+    if template_store is not None and plan is not None:
+        pages_added = template_store.update(plan.pages_for_store(
+            (r.site, r.page, r.line_hashes) for r in results if r.site is not None and r.page is not None
+        ))
     timings.add("write_s", time.perf_counter() - t)
 
     inputs: list[dict[str, Any]] = []
@@ -242,7 +356,7 @@ def run_ingest(
     by_rule = Counter[str]()
     by_category = Counter[str]()
     for i, r in enumerate(results):
-        status = plan.statuses.get(i, "ingested") if r.status == "article" else r.status
+        status = article_plan.statuses.get(i, "ingested") if r.status == "article" else r.status
         counts[status] += 1
         by_rule.update(dict(r.removals_by_rule))
         by_category.update(dict(r.removals_by_category))
@@ -267,7 +381,7 @@ def run_ingest(
         "duration_s": round(duration, 3),
         "mode": mode,
         "out": str(out),
-        "feed": store.feed_path(run_id).relative_to(store.root).as_posix() if plan.feed else None,
+        "feed": store.feed_path(run_id).relative_to(store.root).as_posix() if article_plan.feed else None,
         "counts": {
             "inputs": len(results),
             "ingested": counts["ingested"],
@@ -275,17 +389,44 @@ def run_ingest(
             "unchanged": counts["unchanged"],
             "empty": counts["empty"],
             "quarantined": counts["quarantined"],
-            "articles_written": plan.articles_written,
+            "articles_written": article_plan.articles_written,
         },
         "inputs": inputs,
         "removals_by_rule": _ranked(by_rule),
         "removals_by_category": _ranked(by_category),
+        "templates": _template_report(results, plan, pages_added, scan_s),
         "timings": timings.marks,
         "docs_per_s": round(len(results) / duration, 1) if duration > 0 else None,
     }
     report.update(extra or {})
     store.write_run_report(run_id, report)
     return report
+
+
+def _template_report(results: Sequence[DocResult], plan: TemplatePlan | None,
+                     pages_added: Mapping[str, int], scan_s: float) -> dict[str, Any]:
+    """Template lines removed per site (top sites), and what the history knew and learned."""
+    if plan is None:
+        return {"enabled": False}
+    removed = Counter[str]()
+    for r in results:
+        n = dict(r.removals_by_rule).get(TEMPLATE_RULE, 0)
+        if n and r.site is not None:
+            removed[r.site] += n
+    ranked = _ranked(removed)
+    top = dict(list(ranked.items())[:TEMPLATE_TOP_SITES])
+    return {
+        "enabled": True,
+        "sites_in_run": plan.sites_in_run,
+        "sites_with_stats": len(plan.site_pages),
+        "pages_hashed_before_cleaning": len(plan.scanned),
+        "pages_added_to_history": sum(pages_added.values()),
+        "lines_removed": sum(removed.values()),
+        "pages_with_removals": sum(1 for r in results if dict(r.removals_by_rule).get(TEMPLATE_RULE)),
+        "lines_removed_by_site": top,
+        "other_sites_lines_removed": sum(removed.values()) - sum(top.values()),
+        "scan_s": round(scan_s, 6),  # the passes before cleaning (not in "timings": its keys are fixed)
+    }
 
 
 def _ranked(counter: Counter[str]) -> dict[str, int]:
