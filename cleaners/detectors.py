@@ -146,9 +146,12 @@ def detect_consent(view: View, patterns: PatternSet, settings: Settings) -> list
             if rule == "consent.embed_notice":
                 last_notice = block.index
             continue
-        a = anchor.count_distinct(block.text)
-        s = signal.count_distinct(block.text)
         near_notice = block.index - last_notice <= CONSENT_FOLLOW_BLOCKS
+        low = block.text.lower()
+        a = anchor.count_distinct(block.text, low)
+        if a == 0 and not near_notice:
+            continue  # without an anchor or a notice above, signals alone never decide
+        s = signal.count_distinct(block.text, low)
         if (a >= 1 and a + s >= CONSENT_MIN_SIGNALS) or (near_notice and a + s >= 1):
             rid = "consent.embed_notice" if near_notice else "consent.cookie_notice"
             out.append(Removal(block.index, rid, Category.CONSENT, f"{a} consent phrases, {s} signals"))

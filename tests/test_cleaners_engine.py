@@ -146,3 +146,25 @@ def test_truncated_and_malformed_html_do_not_raise() -> None:
 def test_html_page_without_article_is_empty_not_an_error() -> None:
     art = clean_html("<html><body><nav><a href='/'>Startseite</a></nav><script>var x = 1;</script></body></html>")
     assert art.is_empty and art.empty_reason
+
+
+_mixed_case = st.one_of(
+    st.text(max_size=80),
+    st.sampled_from(["LESEN SIE AUCH", "Wir Verwenden Cookies", "© DPA", "Anzeige", "STAND: 12.03.2025",
+                     "Ich bin damit EINVERSTANDEN", "Ads By Taboola", "İstanbul Straße ǅ"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_mixed_case)
+def test_lowercase_fast_path_agrees_with_case_insensitive_regex(text: str) -> None:
+    ps = load()
+    for rule in ps.rules.values():
+        if rule.lower is None:
+            continue
+        low = text.lower()
+        fast = {"full": rule.lower.fullmatch, "start": rule.lower.match, "search": rule.lower.search}[rule.match](low)
+        slow = rule.matches(text) if rule.max_chars is None or len(text) <= rule.max_chars else None
+        if rule.max_chars is None or len(text) <= rule.max_chars:
+            assert (fast is not None) == (slow is not None), (rule.id, text)
+        assert rule.count_distinct(text) == sum(1 for p in rule.parts if p.search(text)), (rule.id, text)

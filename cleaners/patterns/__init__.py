@@ -33,6 +33,22 @@ PATTERN_FILES: tuple[str, ...] = ("common.toml", "de.toml", "en.toml")
 MATCH_MODES = ("full", "start", "search")
 
 
+_ESCAPE = re.compile(r"\\.")
+
+
+def lowercase_safe(pattern: str) -> bool:
+    """True when ``pattern`` matches the same on lower-cased text without re.IGNORECASE: no
+    upper-case letter outside escapes like \\S or \\W, and no inline flag switching case off.
+    (Python's re is 2-5x slower on large case-insensitive Unicode alternations.)"""
+    return "(?-i" not in pattern and not any(c.isupper() for c in _ESCAPE.sub("", pattern))
+
+
+def _compile_lower(patterns: list[str]) -> re.Pattern[str] | None:
+    if not all(lowercase_safe(p) for p in patterns):
+        return None
+    return re.compile("|".join(f"(?:{p})" for p in patterns), re.UNICODE)
+
+
 @dataclass(frozen=True, slots=True)
 class Rule:
     id: str
@@ -44,6 +60,9 @@ class Rule:
     max_chars: int | None
     note: str | None
     sources: tuple[str, ...]
+    # The same alternation compiled case-sensitively, for lower-cased text (None: not safe).
+    lower: re.Pattern[str] | None = None
+    lower_parts: tuple[re.Pattern[str], ...] | None = None
 
     def matches(self, text: str) -> re.Match[str] | None:
         if self.max_chars is not None and len(text) > self.max_chars:
@@ -54,9 +73,15 @@ class Rule:
             return self.regex.match(text)
         return self.regex.search(text)
 
-    def count_distinct(self, text: str) -> int:
-        """How many of the group's patterns occur in ``text`` (for signal-counting groups)."""
-        if self.regex.search(text) is None:  # one union search rules out most blocks
+    def count_distinct(self, text: str, lowered: str | None = None) -> int:
+        """How many of the group's patterns occur in ``text`` (for signal-counting groups).
+        ``lowered`` is ``text.lower()`` when the caller has it."""
+        if self.lower is not None and self.lower_parts is not None:
+            low = lowered if lowered is not None else text.lower()
+            if self.lower.search(low) is None:  # one union search rules out most blocks
+                return 0
+            return sum(1 for p in self.lower_parts if p.search(low))
+        if self.regex.search(text) is None:
             return 0
         return sum(1 for p in self.parts if p.search(text))
 
@@ -67,26 +92,36 @@ class LineMatcher:
     block no union matches (nearly all of them) costs three regex calls, not one per rule."""
 
     rules: tuple[Rule, ...]
-    full: re.Pattern[str] | None
-    start: re.Pattern[str] | None
-    search: re.Pattern[str] | None
+    # per match mode: (union for lower-cased text, union of the remaining rules, case-insensitive)
+    full: tuple[re.Pattern[str] | None, re.Pattern[str] | None]
+    start: tuple[re.Pattern[str] | None, re.Pattern[str] | None]
+    search: tuple[re.Pattern[str] | None, re.Pattern[str] | None]
 
     @classmethod
     def build(cls, rules: list[Rule]) -> LineMatcher:
-        def union(mode: str) -> re.Pattern[str] | None:
-            parts = [r.regex.pattern for r in rules if r.match == mode]
-            if not parts:
-                return None
-            return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE | re.UNICODE)
+        def union(mode: str) -> tuple[re.Pattern[str] | None, re.Pattern[str] | None]:
+            low = [p for r in rules if r.match == mode and r.lower is not None for p in _alternatives(r)]
+            rest = [p for r in rules if r.match == mode and r.lower is None for p in _alternatives(r)]
+            return (
+                re.compile("|".join(f"(?:{p})" for p in low), re.UNICODE) if low else None,
+                re.compile("|".join(f"(?:{p})" for p in rest), re.IGNORECASE | re.UNICODE) if rest else None,
+            )
 
         return cls(tuple(rules), union("full"), union("start"), union("search"))
 
     def first(self, text: str) -> tuple[Rule, re.Match[str]] | None:
         """The first rule (in file order) whose pattern covers ``text``."""
+        low = text.lower()
+        full_l, full_r = self.full
+        start_l, start_r = self.start
+        search_l, search_r = self.search
         if not (
-            (self.full is not None and self.full.fullmatch(text))
-            or (self.start is not None and self.start.match(text))
-            or (self.search is not None and self.search.search(text))
+            (full_l is not None and full_l.fullmatch(low))
+            or (full_r is not None and full_r.fullmatch(text))
+            or (start_l is not None and start_l.match(low))
+            or (start_r is not None and start_r.match(text))
+            or (search_l is not None and search_l.search(low))
+            or (search_r is not None and search_r.search(text))
         ):
             return None
         for rule in self.rules:
@@ -94,6 +129,10 @@ class LineMatcher:
             if m is not None:
                 return rule, m
         return None
+
+
+def _alternatives(rule: Rule) -> list[str]:
+    return [p.pattern for p in rule.parts]
 
 
 @dataclass(frozen=True, slots=True, eq=False)  # identity hash: the loaded set is cached once
@@ -170,6 +209,12 @@ def parse_groups(files: dict[str, str]) -> PatternSet:
             max_chars=int(g["max_chars"]) if "max_chars" in g else None,
             note=str(g["note"]) if "note" in g else None,
             sources=tuple(g["sources"]),
+            lower=_compile_lower(g["patterns"]),
+            lower_parts=(
+                tuple(re.compile(p, re.UNICODE) for p in g["patterns"])
+                if all(lowercase_safe(p) for p in g["patterns"])
+                else None
+            ),
         )
     return PatternSet(rules)
 
