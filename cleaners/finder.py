@@ -169,20 +169,27 @@ def page_language(blocks: Sequence[Block]) -> str:
     return next(lang for lang in STOPWORD_LANGS if counts[lang] == best)
 
 
+def _first_char(w: str) -> str:
+    return w[0]
+
+
 def _base(block: Block, sw: frozenset[str], dup: int, rule_hit: bool, settings: Settings) -> list[float]:
     text = block.text
     ws = _WORD.findall(text)
     n_words = len(ws)
     nw = n_words or 1
-    alpha = [w for w in ws if w[:1].isalpha()]
+    # words starting with a letter; per-word work is done with C-level map/filter (hot path)
+    alpha = [w for w in ws if w[0].isalpha()]
     na = len(alpha) or 1
-    n_stop = sum(1 for w in ws if w.lower() in sw)
+    n_stop = sum(map(sw.__contains__, map(str.lower, ws)))
     chars = len(text)
     last = text[-1:]
     terminal = shape.ends_sentence(text)
     prose = n_words >= settings.body_min_words and terminal
     len_log = math.log1p(chars)
     stop_density = n_stop / nw
+    n_title = sum(map(str.isupper, map(_first_char, alpha)))
+    n_caps = sum(map(str.isupper, alpha)) - sum(1 for w in alpha if len(w) == 1 and w.isupper())
     return [
         len_log,
         math.log1p(n_words),
@@ -190,14 +197,14 @@ def _base(block: Block, sw: frozenset[str], dup: int, rule_hit: bool, settings: 
         1.0 if last == ":" else 0.0,
         stop_density,
         math.log1p(n_stop),
-        sum(1 for w in alpha if w[0].isupper()) / na,
+        n_title / na,
         shape.digit_count(text) / (chars or 1),
         shape.code_char_ratio(text),
         1.0 if any(c in text for c in _SEPARATORS) else 0.0,
         1.0 if block.bullet else 0.0,
         math.log1p(shape.sentence_count(text)),
         min(sum(map(len, ws)) / nw, 20.0) / 10.0,
-        sum(1 for w in alpha if len(w) > 1 and w.isupper()) / na,
+        n_caps / na,
         1.0 if text[:1].islower() else 0.0,
         1.0 if text[:1] in "„“\"»«'‚" else 0.0,
         1.0 if _URLISH.search(text) else 0.0,
