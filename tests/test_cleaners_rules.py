@@ -355,3 +355,18 @@ def test_short_heading_that_occurs_in_body_is_not_a_pull_quote() -> None:
                                   "12 Kommentare", "Leave a comment"])
 def test_share_and_comment_widgets_removed(line: str) -> None:
     assert_removed(page(BODY_DE, BODY_DE2, line), line, "social.")
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Foto: Max Muster / CC BY-SA 4.0", "In Flickr CC by stadtfotograf", "Bild: Wikimedia Commons / gemeinfrei",
+     "Image: Jane Roe via Creative Commons", "Photo: Unsplash / John Doe"],
+)
+def test_licence_credits_removed(line: str) -> None:
+    assert_removed(page(BODY_DE, line, BODY_DE2), line, "caption.")
+
+
+def test_sentence_about_creative_commons_kept() -> None:
+    line = ("Die Bibliothek stellt ihre Bestände künftig unter einer Creative-Commons-Lizenz bereit, "
+            "damit Schulen sie frei nutzen können, wie die Leiterin am Montag erklärte.")
+    assert_kept(page(BODY_DE, line, BODY_DE2), line)
