@@ -204,21 +204,26 @@ def clean_html(
     settings: Settings = DEFAULT,
     extra_detectors: Sequence[tuple[str, Detector]] = (),
 ) -> Article:
-    """Clean an HTML page: trafilatura finds the main text, then the text cleaners run on it.
-    When trafilatura finds nothing, the page's visible text goes through the text path."""
-    from cleaners.htmlpath import extract_main_text, visible_text
+    """Clean an HTML page: DOM pre-cleaning, trafilatura's main content as blocks, then the text
+    cleaners on those blocks (``extraction="html:trafilatura"``). When trafilatura finds nothing
+    (or the cleaners leave nothing of it), the visible text of the pre-cleaned page goes through the
+    text path (``"html:visible_text"``). DOM removals lead ``Article.removed``; page metadata
+    (published, author, site, url, description) lands in ``Article.metadata``. See
+    :mod:`cleaners.htmlpath`."""
+    from cleaners.htmlpath import HTML_DETECTORS, extract, finish_article
 
-    extracted = extract_main_text(html, url=url)
-    if extracted:
-        doc = segment_text(extracted, settings=settings)
+    page = extract(html, url=url)
+    metadata = {k: v for k, v in page.metadata.items() if k != "title"}
+    if page.blocks:
         article = clean_document(
-            Document(doc.blocks, "html", url), settings=settings, extraction="html:trafilatura",
-            extra_detectors=extra_detectors,
+            Document(page.blocks, "html", url), settings=settings, extraction="html:trafilatura",
+            detectors=HTML_DETECTORS, extra_detectors=extra_detectors, metadata=metadata,
         )
         if not article.is_empty:
-            return article
-    doc = segment_text(visible_text(html), settings=settings)
-    return clean_document(
+            return finish_article(article, page)
+    doc = segment_text(page.visible_text(), settings=settings)
+    article = clean_document(
         Document(doc.blocks, "html", url), settings=settings, extraction="html:visible_text",
-        extra_detectors=extra_detectors,
+        extra_detectors=extra_detectors, metadata=metadata,
     )
+    return finish_article(article, page, from_blocks=False)
