@@ -1,7 +1,8 @@
 """Discover inputs and read them as documents.
 
-Discovery turns the user's paths into small, picklable :class:`WorkUnit`s (a file, or a byte range
-of up to ``batch_size`` lines of a JSONL file, found by scanning for newlines without parsing), so
+Discovery turns the user's paths into small, picklable :class:`WorkUnit`s (a file, a byte range
+of up to ``batch_size`` lines of a JSONL file, found by scanning for newlines without parsing, or a
+byte range of up to ``batch_size`` page records of a WARC archive, see :mod:`flows.warc`), so
 batches sent to workers carry paths and offsets, never the text itself. :func:`read_unit` turns a
 unit into :class:`InputDoc`s (bytes to clean) and :class:`QuarantineItem`s (inputs refused before
 cleaning: oversized, unreadable, malformed JSONL, JSONL record without text).
@@ -53,13 +54,15 @@ Format = Literal["html", "text"]
 
 @dataclass(frozen=True, slots=True)
 class WorkUnit:
-    """A file (``kind="file"``) or lines ``first_line..`` at bytes ``[start, end)`` of a JSONL file.
+    """A file (``kind="file"``), lines ``first_line..`` at bytes ``[start, end)`` of a JSONL file, or
+    the records at bytes ``[start, end)`` of a WARC archive (``kind="warc"``, ``first_line`` the
+    ordinal of its first document; see :mod:`flows.warc`).
 
     ``docs`` is how many documents the unit holds (lines, for JSONL; blank lines included).
     """
 
     path: str
-    kind: Literal["file", "jsonl"] = "file"
+    kind: Literal["file", "jsonl", "warc"] = "file"
     start: int = 0
     end: int = 0
     first_line: int = 1
@@ -97,7 +100,8 @@ class InputDoc:
 
     ``declared`` is the format implied by the extension or the JSONL field (``None``: unknown).
     ``path``/``start``/``end`` locate the bytes in the file, for quarantining; ``end`` ``None``
-    means the whole file. ``name``/``ext`` give the quarantine file name.
+    means the whole file. ``name``/``ext`` give the quarantine file name. ``metadata``: facts the
+    container states about the document (a WARC record's ``fetched_at``), for the article record.
     """
 
     uri: str
@@ -109,6 +113,7 @@ class InputDoc:
     end: int | None = None
     name: str = ""
     ext: str = "bin"
+    metadata: tuple[tuple[str, str], ...] = ()
 
     def quarantine(self, reason: str, detail: str) -> QuarantineItem:
         return QuarantineItem(
@@ -212,6 +217,10 @@ def read_unit(unit: WorkUnit, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator
     """The documents of ``unit``, or quarantine items for those that cannot be read."""
     if unit.kind == "jsonl":
         yield from _read_jsonl(unit, max_bytes)
+    elif unit.kind == "warc":
+        from flows.warc import read_warc_unit
+
+        yield from read_warc_unit(unit, max_bytes)
     else:
         yield _read_file(unit.path, max_bytes)
 
@@ -235,6 +244,10 @@ def _is_within(path: str, out_real: str | None) -> bool:
 
 
 def _units_for_file(path: str, batch_size: int) -> list[WorkUnit]:
+    from flows.warc import is_warc, scan_warc
+
+    if is_warc(path):
+        return scan_warc(path, batch_size)
     if Path(path).suffix.lower() not in JSONL_SUFFIXES:
         return [WorkUnit(path)]
     try:
