@@ -121,12 +121,16 @@ def is_holdout(pid: str, share: float) -> bool:
     return hashlib.sha256(f"{SPLIT_SALT}:{pid}".encode()).digest()[0] < int(256 * share)
 
 
-def fit_rows(rows: Sequence[Sequence[float]], labels: Sequence[float]) -> tuple[list[float], float]:
-    """L2 logistic regression by Newton steps on standardised features; weights folded back."""
+def fit_rows(
+    rows: Sequence[Sequence[float]], labels: Sequence[float], weights: Sequence[float] | None = None
+) -> tuple[list[float], float]:
+    """L2 logistic regression by Newton steps on standardised features; weights folded back.
+    ``weights`` are per-row sample weights (mean 1)."""
     import numpy as np
 
     x = np.array(rows, dtype=float)
     y = np.array(labels, dtype=float)
+    sw = np.ones(len(x)) if weights is None else np.array(weights, dtype=float)
     mu = x.mean(axis=0)
     sd = x.std(axis=0)
     sd[sd < 1e-9] = 1.0
@@ -137,8 +141,8 @@ def fit_rows(rows: Sequence[Sequence[float]], labels: Sequence[float]) -> tuple[
     eye[-1, -1] = 0.0  # no penalty on the bias
     for _ in range(NEWTON_STEPS):
         p = 1 / (1 + np.exp(-np.clip(xs @ w, -30, 30)))
-        grad = xs.T @ (p - y) + reg * eye @ w
-        hess = (xs * (p * (1 - p))[:, None]).T @ xs + reg * eye
+        grad = xs.T @ (sw * (p - y)) + reg * eye @ w
+        hess = (xs * (sw * p * (1 - p))[:, None]).T @ xs + reg * eye
         w -= np.linalg.solve(hess, grad)
     weights = w[:-1] / sd
     bias = float(w[-1] - (w[:-1] * mu / sd).sum())
@@ -150,8 +154,23 @@ def fit_rows(rows: Sequence[Sequence[float]], labels: Sequence[float]) -> tuple[
 CROSS_FOLDS = 5
 
 
+# How much a page's blocks weigh in training: 0 = every block the same (pages with 1,000 menu
+# lines dominate), 1 = every page the same in total (as the scorer weighs them). On the training
+# split 0.75 gave the best F1 and with* (0: F1 .882, 0.5: .887, 0.75: .903, 1.0: .901).
+PAGE_WEIGHT_POWER = 0.75
+
+
+def page_weights(pages: Sequence[Page], power: float | None = None) -> list[float]:
+    pw = PAGE_WEIGHT_POWER if power is None else power
+    raw = [len(p.kept) ** -pw for p in pages for _ in p.kept]
+    mean = sum(raw) / len(raw) if raw else 1.0
+    return [w / mean for w in raw]
+
+
 def _stage1(pages: Sequence[Page]) -> tuple[list[float], float]:
-    return fit_rows([r for p in pages for r in p.kept_rows()], [y for p in pages for y in p.labels])
+    return fit_rows(
+        [r for p in pages for r in p.kept_rows()], [y for p in pages for y in p.labels], page_weights(pages)
+    )
 
 
 def _stage2_rows(p: Page, w1: Sequence[float], b1: float) -> list[list[float]]:
@@ -171,7 +190,7 @@ def fit(pages: Sequence[Page]) -> dict[str, Any]:
             rows2 += _stage2_rows(p, w1f, b1f)
             labels2 += p.labels
     w1, b1 = _stage1(pages)
-    w2, b2 = fit_rows(rows2, labels2)
+    w2, b2 = fit_rows(rows2, labels2, [w for f in range(CROSS_FOLDS) for w in page_weights(folds[f])])
     return {"w1": w1, "b1": b1, "w2": w2, "b2": b2}
 
 
@@ -209,9 +228,16 @@ def evaluate(score: ModuleType, devset: Path, pages: Sequence[Page], texts: dict
             "with*": s["with_present"], "w/o*": s["without_absent"]}
 
 
+# The issue's floors (F1 >= .92, leak <= .06, with* >= .95, w/o* >= .80), each with a margin: an
+# operating point is judged by how far it falls short of them, so w/o* above its floor is not
+# bought at the price of with* below its own. The plain sum breaks ties.
+TARGETS = {"F1": 0.93, "with*": 0.96, "w/o*": 0.85}
+LEAK_CEILING = 0.05
+
+
 def objective(m: dict[str, float]) -> float:
-    # The issue's targets, as one number: F1 and both snippet rates up, leak above 0.05 costs double.
-    return m["F1"] + m["with*"] + m["w/o*"] - 2 * max(0.0, m["leak"] - 0.05)
+    shortfall = sum(max(0.0, t - m[k]) for k, t in TARGETS.items()) + 2 * max(0.0, m["leak"] - LEAK_CEILING)
+    return -shortfall + 0.01 * (m["F1"] + m["with*"] + m["w/o*"])
 
 
 def main(argv: Sequence[str] | None = None) -> int:
