@@ -84,11 +84,18 @@ def _title_from_head_chrome(view: View, first_kept: int | None, settings: Settin
         text = view.doc.blocks[i].text
         if (
             shape.is_heading_shaped(text, settings)
-            and shape.word_count(text) >= settings.title_min_words
+            and shape.word_count(text) >= settings.recovered_title_min_words
             and not view.doc.blocks[i].bullet
+            and not _repeats_on_page(view, i)
         ):
             return i
     return None
+
+
+def _repeats_on_page(view: View, index: int) -> bool:
+    """Menu labels recur on a page (desktop and mobile menus); a headline appears once."""
+    key = shape.norm_key(view.doc.blocks[index].text)
+    return any(shape.norm_key(b.text) == key for b in view.doc.blocks if b.index != index)
 
 
 def build_article(

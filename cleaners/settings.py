@@ -45,6 +45,9 @@ class Settings:
     # A title needs at least this many words ("Ein Balanceakt" is a subheading, not a title
     # candidate when it stands first; two words is the smallest real headline seen).
     title_min_words: int = 2
+    # A headline taken back from removed head chrome needs more evidence than a kept first line:
+    # two-word lines there are menu labels ("Contact Us", "Alle Themen") far more often than titles.
+    recovered_title_min_words: int = 3
     # How far back from the first article block a headline the content finder removed may sit
     # (a dateline or byline between headline and lead is common; three blocks cover those).
     title_lookback: int = 3

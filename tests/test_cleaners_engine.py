@@ -168,3 +168,15 @@ def test_lowercase_fast_path_agrees_with_case_insensitive_regex(text: str) -> No
         if rule.max_chars is None or len(text) <= rule.max_chars:
             assert (fast is not None) == (slow is not None), (rule.id, text)
         assert rule.count_distinct(text) == sum(1 for p in rule.parts if p.search(text)), (rule.id, text)
+
+
+def test_title_recovered_from_head_chrome_is_a_headline_not_a_menu_label() -> None:
+    menu = [f"Rubrik {i}" for i in range(12)]
+    body = [
+        "Die Stadtverwaltung hat am Dienstag neue Pläne für den Ausbau der Radwege vorgestellt, "
+        f"die bis 2030 umgesetzt werden sollen ({i}. Absatz mit weiteren Einzelheiten)."
+        for i in range(8)
+    ]
+    for head in (["Contact Us"], ["Kontakt", "Contact Us"]):
+        art = clean_text("\n\n".join([*menu, "Contact Us", *head, *body, *menu]))
+        assert art.title != "Contact Us"
