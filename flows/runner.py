@@ -14,7 +14,10 @@ cleaned pages' line hashes are added to the history (``OUT/state/templates.sqlit
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
+import resource
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -26,6 +29,8 @@ from cleaners.decode import SNIFF_CHARS, DecodeError, decode_bytes, sniff_format
 from cleaners.record import Source, article_record
 from cleaners.template import RULE as TEMPLATE_RULE
 from cleaners.template import SiteStats, article_line_hashes, page_line_hashes, template_detector
+from flows.commit import RunCommitter, RunTotals, recover
+from flows.parallel import MapFn, sequential
 from flows.sources import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_BYTES,
@@ -36,7 +41,8 @@ from flows.sources import (
     make_batches,
     read_unit,
 )
-from flows.store import ArticleInput, Store, new_run_id
+from flows.state import IngestState, RunLock
+from flows.store import Store, new_run_id
 from flows.templates import (
     ScanFn,
     ScannedPage,
@@ -120,6 +126,11 @@ class DocResult:
     site: str | None = None
     page: str | None = None
     line_hashes: tuple[int, ...] = ()
+    # -- scheduled runs and scale-out (flows.commit): where the document was read from, the sha256
+    # of its bytes (None: not read), seconds spent reading and cleaning it
+    path: str | None = None
+    sha256: str | None = None
+    seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +139,8 @@ class BatchResult:
     results: tuple[DocResult, ...]
     docs: int
     seconds: float
+    worker: str = ""  # host:pid of the process that cleaned the batch
+    peak_rss_kb: int = 0  # that process's peak resident memory so far
 
 
 def process_batch(batch: Batch, *, engine: Engine | None = None) -> BatchResult:
@@ -141,12 +154,22 @@ def process_batch(batch: Batch, *, engine: Engine | None = None) -> BatchResult:
     stats = batch.stats_by_site() if isinstance(batch, TemplateBatch) else {}
     results: list[DocResult] = []
     for unit in batch.units:
+        t = time.perf_counter()
         for item in read_unit(unit, max_bytes=batch.max_bytes):
             if isinstance(item, QuarantineItem):
                 results.append(_quarantined(item))
             else:
-                results.append(clean_doc(item, engine, templates=stats, collect=collect))
-    return BatchResult(batch.index, tuple(results), batch.docs, time.perf_counter() - start)
+                result = clean_doc(item, engine, templates=stats, collect=collect)
+                results.append(dataclasses.replace(result, path=item.path, sha256=item.sha256,
+                                                   seconds=time.perf_counter() - t))
+            t = time.perf_counter()
+    return BatchResult(batch.index, tuple(results), batch.docs, time.perf_counter() - start,
+                       worker=f"{socket.gethostname()}:{os.getpid()}", peak_rss_kb=_peak_rss_kb())
+
+
+def _peak_rss_kb() -> int:
+    """This process's peak resident set size in KiB (Linux reports ru_maxrss in KiB)."""
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +279,8 @@ def _page_hashes(doc: InputDoc, engine: Engine | None) -> frozenset[int] | None:
 
 
 def _quarantined(item: QuarantineItem) -> DocResult:
-    return DocResult(uri=item.uri, status="quarantined", reason=item.reason, detail=item.detail, quarantine=item)
+    return DocResult(uri=item.uri, status="quarantined", reason=item.reason, detail=item.detail, quarantine=item,
+                     path=item.path)
 
 
 @dataclass(slots=True)
@@ -280,6 +304,9 @@ def run_ingest(
     extra: Mapping[str, Any] | None = None,
     templates: bool = True,
     scan: ScanFn = scan_batch,
+    clean_many: MapFn | None = None,
+    wait_lock: float | None = 0.0,
+    incremental: bool = True,
 ) -> dict[str, Any]:
     """Ingest ``paths`` into the output folder ``out`` and return the run report (also written to
     ``out/runs/<run_id>.json``).
@@ -290,6 +317,13 @@ def run_ingest(
 
     ``templates``: detect template lines across the pages of a site (see :mod:`flows.templates`)
     and add this run's pages to the output folder's history; ``scan`` is the first pass over a batch.
+
+    Scheduled runs and scale-out (:mod:`flows.state`, :mod:`flows.commit`, :mod:`flows.parallel`):
+    the run holds ``OUT/.lock`` (waiting ``wait_lock`` seconds, ``None``: forever, else
+    :class:`~flows.state.LockBusyError`), first finishes a crashed earlier run, reads only files
+    new or changed since the state in ``OUT/state/ingest.sqlite`` (all of them if not
+    ``incremental``), cleans the batches through ``clean_many`` (default: ``clean`` on each, in
+    turn) and commits each batch's results in batch order as they arrive.
     """
     if batch_size < 1 or max_bytes < 1:
         raise ValueError("batch_size and max_bytes must be >= 1")
@@ -299,120 +333,103 @@ def run_ingest(
     store = Store(out)
     timings = _Timer()
 
-    t = time.perf_counter()
-    found = discover(paths, out=out, batch_size=batch_size)
-    if not found.units and not found.missing:
-        raise NoInputsError(f"no input files found under: {', '.join(paths)}")
-    batches: Sequence[Batch] = make_batches(found.units, batch_size, max_bytes)
-    timings.add("discover_s", time.perf_counter() - t)
-
-    template_store = TemplateStore(out) if templates else None
-    plan = None
-    scan_s = 0.0
-    if template_store is not None:
+    with RunLock(out, wait_lock), IngestState(out) as state:
         t = time.perf_counter()
-        plan = plan_templates(batches, scan, template_store)
-        batches = plan.batches
-        scan_s = time.perf_counter() - t
+        recovered = recover(store, state, run_id)
+        found = discover(paths, out=out, batch_size=batch_size)
+        if not found.units and not found.missing:
+            raise NoInputsError(f"no input files found under: {', '.join(paths)}")
+        selection = state.select(found, run_id, full=not incremental)
+        state.commit(selection.files, selection.docs)
+        batches: Sequence[Batch] = make_batches(selection.units, batch_size, max_bytes)
+        timings.add("discover_s", time.perf_counter() - t)
 
-    results: list[DocResult] = [
-        DocResult(uri=p, status="quarantined", reason="not_found", detail="no such file or folder")
-        for p in found.missing
-    ]
-    total = found.docs
-    done = 0
-    if progress is not None:
-        progress(done, total)
-    t = time.perf_counter()
-    for batch in batches:
-        batch_result = clean(batch)
-        results.extend(batch_result.results)
-        done += batch_result.docs
+        template_store = TemplateStore(out) if templates else None
+        plan = None
+        scan_s = 0.0
+        if template_store is not None:
+            t = time.perf_counter()
+            plan = plan_templates(batches, scan, template_store)
+            batches = plan.batches
+            scan_s = time.perf_counter() - t
+
+        committer = RunCommitter(store, state, run_id, batches, stamps=selection.stamps,
+                                 template_store=template_store, template_plan=plan, template_rule=TEMPLATE_RULE)
+        committer.add_entries(
+            {"uri": p, "status": "quarantined", "reason": "not_found", "detail": "no such file or folder"}
+            for p in found.missing
+        )
+        committer.add_entries(selection.skipped)
+        committer.totals.articles_written += sum(r["articles_written"] for r in recovered)
+        total = sum(b.docs for b in batches)
+        done = 0
         if progress is not None:
             progress(done, total)
-    timings.add("clean_s", time.perf_counter() - t)
+        t = time.perf_counter()
+        write_s = 0.0
+        for batch_result in (clean_many or sequential(clean))(batches):
+            tw = time.perf_counter()
+            committer.commit_batch(batch_result)
+            write_s += time.perf_counter() - tw
+            done += batch_result.docs
+            if progress is not None:
+                progress(done, total)
+        timings.add("clean_s", time.perf_counter() - t - write_s)
+        timings.add("write_s", write_s)
 
-    t = time.perf_counter()
-    article_inputs = [
-        ArticleInput(i, r.source, r.record)
-        for i, r in enumerate(results)
-        if r.status == "article" and r.source is not None and r.record is not None
-    ]
-    article_plan = store.plan_articles(article_inputs, run_id)
-    store.commit_articles(article_plan, run_id)
-    quarantined_files: dict[int, str] = {}
-    for i, r in enumerate(results):
-        if r.quarantine is not None:
-            quarantined_files[i] = store.quarantine(r.quarantine, run_id)
-    pages_added: dict[str, int] = {}
-    if template_store is not None and plan is not None:
-        pages_added = template_store.update(plan.pages_for_store(
-            (r.site, r.page, r.line_hashes) for r in results if r.site is not None and r.page is not None
-        ))
-    timings.add("write_s", time.perf_counter() - t)
-
-    inputs: list[dict[str, Any]] = []
-    counts = Counter[str]()
-    by_rule = Counter[str]()
-    by_category = Counter[str]()
-    for i, r in enumerate(results):
-        status = article_plan.statuses.get(i, "ingested") if r.status == "article" else r.status
-        counts[status] += 1
-        by_rule.update(dict(r.removals_by_rule))
-        by_category.update(dict(r.removals_by_category))
-        entry: dict[str, Any] = {"uri": r.uri, "status": status}
-        optional = {
-            "article_id": r.article_id,
-            "reason": r.reason,
-            "detail": r.detail,
-            "format": r.format,
-            "encoding": r.encoding,
-            "quarantine": quarantined_files.get(i),
+        totals = committer.totals
+        counts = totals.counts
+        finished = datetime.now(UTC)
+        duration = time.perf_counter() - t_start
+        inputs = len(totals.inputs)
+        report: dict[str, Any] = {
+            "run_id": run_id,
+            "started_at": started.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "finished_at": finished.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            "duration_s": round(duration, 3),
+            "mode": mode,
+            "out": str(out),
+            "feed": store.feed_path(run_id).relative_to(store.root).as_posix() if committer.feed.lines else None,
+            "counts": {
+                "inputs": inputs,
+                "ingested": counts["ingested"],
+                "duplicate": counts["duplicate"],
+                "unchanged": counts["unchanged"],
+                "moved": counts["moved"],
+                "empty": counts["empty"],
+                "quarantined": counts["quarantined"],
+                "articles_written": totals.articles_written,
+                "articles_removed": totals.articles_removed,
+            },
+            "inputs": totals.inputs,
+            "removals_by_rule": _ranked(totals.by_rule),
+            "removals_by_category": _ranked(totals.by_category),
+            "quarantined_by_reason": _ranked(totals.quarantined_by_reason),
+            "templates": _template_report(totals, plan, scan_s),
+            "incremental": {
+                "enabled": incremental,
+                "files_unchanged": selection.unchanged_files,
+                "files_moved": selection.moved_files,
+                "files_read": len({u.path for u in selection.units}),
+                "docs_read": total,
+                "recovered_runs": [r["run_id"] for r in recovered],
+            },
+            "slowest": totals.slowest.ranked(),
+            "most_stripped": totals.stripped.ranked(),
+            "workers": {w: round(kb / 1024, 1) for w, kb in sorted(totals.workers.items())},
+            "timings": timings.marks,
+            "docs_per_s": round(total / duration, 1) if duration > 0 else None,
         }
-        entry.update({k: v for k, v in optional.items() if v is not None})
-        inputs.append(entry)
-
-    finished = datetime.now(UTC)
-    duration = time.perf_counter() - t_start
-    report: dict[str, Any] = {
-        "run_id": run_id,
-        "started_at": started.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "finished_at": finished.isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "duration_s": round(duration, 3),
-        "mode": mode,
-        "out": str(out),
-        "feed": store.feed_path(run_id).relative_to(store.root).as_posix() if article_plan.feed else None,
-        "counts": {
-            "inputs": len(results),
-            "ingested": counts["ingested"],
-            "duplicate": counts["duplicate"],
-            "unchanged": counts["unchanged"],
-            "empty": counts["empty"],
-            "quarantined": counts["quarantined"],
-            "articles_written": article_plan.articles_written,
-        },
-        "inputs": inputs,
-        "removals_by_rule": _ranked(by_rule),
-        "removals_by_category": _ranked(by_category),
-        "templates": _template_report(results, plan, pages_added, scan_s),
-        "timings": timings.marks,
-        "docs_per_s": round(len(results) / duration, 1) if duration > 0 else None,
-    }
-    report.update(extra or {})
-    store.write_run_report(run_id, report)
+        report.update(extra or {})
+        store.write_run_report(run_id, report)
     return report
 
 
-def _template_report(results: Sequence[DocResult], plan: TemplatePlan | None,
-                     pages_added: Mapping[str, int], scan_s: float) -> dict[str, Any]:
+def _template_report(totals: RunTotals, plan: TemplatePlan | None, scan_s: float) -> dict[str, Any]:
     """Template lines removed per site (top sites), and what the history knew and learned."""
     if plan is None:
         return {"enabled": False}
-    removed = Counter[str]()
-    for r in results:
-        n = dict(r.removals_by_rule).get(TEMPLATE_RULE, 0)
-        if n and r.site is not None:
-            removed[r.site] += n
+    removed = totals.template_removed_by_site
     ranked = _ranked(removed)
     top = dict(list(ranked.items())[:TEMPLATE_TOP_SITES])
     return {
@@ -420,9 +437,9 @@ def _template_report(results: Sequence[DocResult], plan: TemplatePlan | None,
         "sites_in_run": plan.sites_in_run,
         "sites_with_stats": len(plan.site_pages),
         "pages_hashed_before_cleaning": len(plan.scanned),
-        "pages_added_to_history": sum(pages_added.values()),
+        "pages_added_to_history": sum(totals.template_pages_added.values()),
         "lines_removed": sum(removed.values()),
-        "pages_with_removals": sum(1 for r in results if dict(r.removals_by_rule).get(TEMPLATE_RULE)),
+        "pages_with_removals": totals.template_pages_with_removals,
         "lines_removed_by_site": top,
         "other_sites_lines_removed": sum(removed.values()) - sum(top.values()),
         "scan_s": round(scan_s, 6),  # the passes before cleaning (not in "timings": its keys are fixed)
@@ -445,6 +462,11 @@ def summary_rows(report: Mapping[str, Any]) -> list[dict[str, str]]:
         ("empty", counts["empty"]),
         ("quarantined", counts["quarantined"]),
     ]
+    if counts.get("moved"):
+        rows.append(("moved (not re-read)", counts["moved"]))
+    if counts.get("articles_removed"):
+        rows.append(("articles removed (replaced)", counts["articles_removed"]))
+    rows += [(f"quarantined: {reason}", n) for reason, n in report.get("quarantined_by_reason", {}).items()]
     rows += [(f"removed: {cat}", n) for cat, n in report["removals_by_category"].items()]
     rows += [("time (s)", f"{report['duration_s']:.2f}"), ("docs/s", report["docs_per_s"])]
     return [{"metric": name, "value": str(value)} for name, value in rows]

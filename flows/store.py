@@ -25,7 +25,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -121,6 +121,7 @@ class ArticlePlan:
     statuses: dict[int, InputStatus] = field(default_factory=dict)
     writes: list[tuple[Path, bytes]] = field(default_factory=list)
     feed: list[dict[str, Any]] = field(default_factory=list)
+    deletes: list[Path] = field(default_factory=list)
 
     @property
     def articles_written(self) -> int:
@@ -146,22 +147,45 @@ class Store:
 
     # -- articles -------------------------------------------------------------------------------
 
-    def plan_articles(self, inputs: Sequence[ArticleInput], run_id: str) -> ArticlePlan:
+    def plan_articles(self, inputs: Sequence[ArticleInput], run_id: str,
+                      drop: Mapping[str, Collection[tuple[str, str | None]]] | None = None) -> ArticlePlan:
         """Merge this run's articles with the folder: new bytes, input statuses, feed lines.
 
         Per input: ``unchanged`` if its source was already listed and the article content is the
         same; ``duplicate`` if the article already existed or an earlier input of this run had it
         and this source is new; ``ingested`` otherwise (first sight, or content updated).
+
+        ``drop``: article id → ``(uri, keep_sha256)``: sources of that uri are removed from the
+        article first, except the one with ``keep_sha256`` (an input that changed supersedes what
+        it produced before). An article left without sources is deleted (feed ``"removed"``).
         """
+        drop = drop or {}
         groups: dict[str, list[ArticleInput]] = {}
         for item in inputs:
             groups.setdefault(str(item.record["id"]), []).append(item)
         plan = ArticlePlan()
-        for article_id, members in groups.items():
+        for article_id in [*groups, *(a for a in drop if a not in groups)]:
+            members = groups.get(article_id, [])
             path = self.article_path(article_id)
             old_bytes = _read_bytes(path)
             old_record = _parse_record(old_bytes)
             existing = set(record_sources(old_record)) if old_record is not None else set()
+            dropped = drop.get(article_id, ())
+            if dropped:
+                existing = {s for s in existing if not any(s.uri == uri and s.sha256 != keep for uri, keep in dropped)}
+            if not members:  # only sources dropped
+                if old_record is None:
+                    continue
+                if not existing:
+                    plan.deletes.append(path)
+                    plan.feed.append({"run_id": run_id, "change": "removed", "id": article_id, "article": None})
+                    continue
+                new_record = with_sources(old_record, existing)
+                new_bytes = dumps_record(new_record).encode("utf-8")
+                if new_bytes != old_bytes:
+                    plan.writes.append((path, new_bytes))
+                    plan.feed.append({"run_id": run_id, "change": "changed", "id": article_id, "article": new_record})
+                continue
             best = min(members, key=lambda m: m.source)
             if old_record is not None and existing and min(existing) < best.source:
                 body: Mapping[str, Any] = old_record
@@ -197,6 +221,11 @@ class Store:
     def write_articles(self, plan: ArticlePlan) -> None:
         for path, data in plan.writes:
             atomic_write(path, data)
+        for path in plan.deletes:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(path)
+        if plan.deletes:
+            _fsync_dir(plan.deletes[0].parent)
 
     def commit_articles(self, plan: ArticlePlan, run_id: str) -> None:
         """Feed first, then article files: a crash in between re-emits the lines on the next run
