@@ -114,6 +114,7 @@ class DomRule:
     substrings: re.Pattern[str] | None = None
     attrs: tuple[str, ...] = ()
     min_link_density: float = 0.0
+    max_chars: int | None = None
     invisible: bool = False
 
     def matches_names(self, tag: str, role: str, tokens: set[str], names: str) -> bool:
@@ -131,7 +132,8 @@ class DomRuleError(ValueError):
 
 
 _RULE_KEYS: Final = frozenset(
-    {"rationale", "category", "tags", "roles", "tokens", "substrings", "attrs", "min_link_density", "invisible"}
+    {"rationale", "category", "tags", "roles", "tokens", "substrings", "attrs", "min_link_density", "max_chars",
+     "invisible"}
 )
 
 
@@ -163,6 +165,9 @@ def parse_dom_rules(text: str) -> tuple[DomRule, ...]:
         density = group.get("min_link_density", 0.0)
         if not isinstance(density, int | float) or not 0.0 <= density <= 1.0:
             raise DomRuleError(f"[{name}] min_link_density must be a number in [0, 1]")
+        max_chars = group.get("max_chars")
+        if max_chars is not None and (not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1):
+            raise DomRuleError(f"[{name}] max_chars must be a positive integer")
         rule = DomRule(
             id=f"html.{name}",
             category=category,
@@ -173,6 +178,7 @@ def parse_dom_rules(text: str) -> tuple[DomRule, ...]:
             substrings=re.compile("|".join(re.escape(s.lower()) for s in subs)) if subs else None,
             attrs=tuple(a.lower() for a in _str_list(name, "attrs", group.get("attrs", []))),
             min_link_density=float(density),
+            max_chars=max_chars,
             invisible=bool(group.get("invisible", False)),
         )
         if not (rule.tags or rule.roles or rule.tokens or rule.substrings or rule.attrs):
@@ -453,7 +459,10 @@ def preclean(root: Any, rules: tuple[DomRule, ...] | None = None) -> list[DomRem
         hit = index.first_match(tag, el.attrib)
         if hit is not None:
             text = _text(el)
-            if hit.min_link_density and _link_density(el, _solid_len((text,))) < hit.min_link_density:
+            solid = _solid_len((text,))
+            if (hit.max_chars is not None and solid > hit.max_chars) or (
+                hit.min_link_density and _link_density(el, solid) < hit.min_link_density
+            ):
                 hit = None
             else:
                 guard = guard or _Guard(root)

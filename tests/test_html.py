@@ -67,6 +67,7 @@ def test_packaged_dom_rules_have_rationale_category_and_unique_ids() -> None:
         ("[x]\nrationale = 'r'\ncategory = 'ad'\ntags = ['div']\ncolour = 'red'\n", "unknown keys"),
         ("[Bad-Name]\nrationale = 'r'\ncategory = 'ad'\ntags = ['div']\n", "snake_case"),
         ("[x]\nrationale = 'r'\ncategory = 'ad'\ntags = ['a']\nmin_link_density = 2\n", "min_link_density"),
+        ("[x]\nrationale = 'r'\ncategory = 'ad'\ntags = ['a']\nmax_chars = 0\n", "max_chars"),
     ],
 )
 def test_bad_rule_files_are_refused(text: str, message: str) -> None:
@@ -100,6 +101,19 @@ def test_element_holding_the_article_is_never_removed() -> None:
     page = extract(html)
     assert [r.text for r in page.removed if r.rule == "html.paywall"] == ["Jetzt abonnieren!"]
     assert "Absatz 7" in " ".join(b.text for b in page.blocks)
+
+
+def test_small_furniture_rules_spare_article_sections_that_merely_host_it() -> None:
+    # BEM modifier "--ads": a section of the article with ad slots in it, not an ad
+    section = ("<section class='Report__Section Report__Section--Ads'><h2>Die Reinigung</h2><p>Das Gerät lässt "
+               "sich einfach reinigen. Grillrost und Auffangblech sind spülmaschinenfest, die Heizstäbe wischt man "
+               "mit einem feuchten Tuch ab. Nach dem Grillen sollte man das Fett sofort entfernen, bevor es "
+               "einbrennt. Ein Nachteil: Das Blech verzieht sich bei großer Hitze leicht, und die Krümelschublade "
+               "klemmt, sobald sich darin Fett gesammelt hat.</p>"
+               "<div class='ad-slot'>Anzeige</div></section>")
+    page = extract(f"<html><body><article><h1>Test</h1></article>{section}</body></html>")
+    assert [(r.rule, r.text) for r in page.removed] == [("html.ad_slot", "Anzeige")]
+    assert "Nachteil" in " ".join(b.text for b in page.blocks)
 
 
 def test_link_density_decides_for_footer_and_aside() -> None:
