@@ -13,6 +13,7 @@ Rule ids produced here (besides the pattern group ids of ``cleaners/patterns/*.t
 - ``script.state_run``: bare values inside a run of serialized page state;
 - ``tags.list``: the items under a tag label;
 - ``promo.tail``: a promo block at the end of the page and everything after it;
+- ``comments.thread``: a reader-comment thread (header or author lines plus comment markers);
 - ``navigation.menu``: runs of short list items outside the article region;
 - ``dedupe.repeated_lead`` / ``dedupe.repeated_block``: later copies of a block;
 - ``pull_quote.repeated_sentence`` / ``pull_quote.attribution``: a pull quote and its byline.
@@ -30,7 +31,9 @@ from cleaners.settings import Settings
 Detector = Callable[[View, PatternSet, Settings], list[Removal]]
 
 # Groups that are evidence for a detector, not line rules of their own.
-SIGNAL_GROUPS = frozenset({"consent.anchor", "consent.signal", "promo.anchor"})
+SIGNAL_GROUPS = frozenset(
+    {"consent.anchor", "consent.signal", "promo.anchor", "comments.header", "comments.author", "comments.marker"}
+)
 
 
 def _snippet(text: str, limit: int = 60) -> str:
@@ -246,6 +249,66 @@ def detect_promo_tail(view: View, patterns: PatternSet, settings: Settings) -> l
     ]
 
 
+# --------------------------------------------------------------------------- comment threads
+
+# Comment markers (author lines, comment timestamps, reply buttons) closer than this many blocks
+# belong to one thread: a comment is an author line, a date, one to four paragraphs and a reply.
+COMMENT_MAX_GAP = 6
+# A thread has at least this many markers ...
+COMMENT_MIN_MARKERS = 4
+# ... and an anchor: a comments header at most this many blocks before its first marker, or at
+# least this many author lines. Timestamps and reply buttons alone also fit a live ticker, whose
+# entries are article text.
+COMMENT_HEADER_REACH = 4
+COMMENT_MIN_AUTHORS = 2
+# Blocks after the last marker that still belong to the last comment (its body).
+COMMENT_TAIL_BODY = 2
+
+
+def detect_comment_threads(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """Reader-comment threads: a cluster of comment markers anchored by a header or author lines,
+    after some article prose. Everything from the header (or first marker) to the last comment's
+    body goes."""
+    header = patterns.get("comments.header")
+    author = patterns.get("comments.author")
+    marker = patterns.get("comments.marker")
+    blocks = view.doc.blocks
+    is_author = [author.matches(b.text) is not None for b in blocks]
+    marks = [i for i, b in enumerate(blocks) if is_author[i] or marker.matches(b.text) is not None]
+    if len(marks) < COMMENT_MIN_MARKERS:
+        return []
+    clusters: list[list[int]] = [[marks[0]]]
+    for i in marks[1:]:
+        if i - clusters[-1][-1] <= COMMENT_MAX_GAP:
+            clusters[-1].append(i)
+        else:
+            clusters.append([i])
+    first_prose = next((b.index for b in blocks if shape.is_prose(b.text, settings)), len(blocks))
+    out: list[Removal] = []
+    for cluster in clusters:
+        if len(cluster) < COMMENT_MIN_MARKERS:
+            continue
+        lo = cluster[0]
+        head = next(
+            (j for j in range(lo - 1, max(-1, lo - 1 - COMMENT_HEADER_REACH), -1) if header.matches(blocks[j].text)),
+            None,
+        )
+        authors = sum(1 for i in cluster if is_author[i])
+        if head is None and authors < COMMENT_MIN_AUTHORS:
+            continue
+        start = head if head is not None else lo
+        if start <= first_prose:
+            continue  # a thread follows an article; before any prose this is something else
+        end = min(len(blocks) - 1, cluster[-1] + COMMENT_TAIL_BODY)
+        what = _snippet(blocks[start].text, 40)
+        out.extend(
+            Removal(i, "comments.thread", Category.COMMENTS, f"{len(cluster)} comment markers from {what!r}")
+            for i in range(start, end + 1)
+            if not view.is_removed(i)
+        )
+    return out
+
+
 # --------------------------------------------------------------------------- duplicates
 
 
@@ -337,6 +400,7 @@ RULE_DETECTORS: Sequence[tuple[str, Detector]] = (
     ("consent", detect_consent),
     ("tag_lists", detect_tag_lists),
     ("promo_tail", detect_promo_tail),
+    ("comment_threads", detect_comment_threads),
     ("menus", detect_menus),
     ("repeats", detect_repeats),
     ("pull_quotes", detect_pull_quotes),

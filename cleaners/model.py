@@ -38,6 +38,7 @@ class Category(StrEnum):
     METADATA = "metadata"
     TAGS = "tags"
     SOCIAL = "social"
+    COMMENTS = "comments"
     DUPLICATE = "duplicate"
     PULL_QUOTE = "pull_quote"
     BOILERPLATE = "boilerplate"

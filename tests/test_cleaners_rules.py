@@ -370,3 +370,48 @@ def test_sentence_about_creative_commons_kept() -> None:
     line = ("Die Bibliothek stellt ihre Bestände künftig unter einer Creative-Commons-Lizenz bereit, "
             "damit Schulen sie frei nutzen können, wie die Leiterin am Montag erklärte.")
     assert_kept(page(BODY_DE, line, BODY_DE2), line)
+
+
+# --------------------------------------------------------------------------- comment threads
+
+
+def _thread(header: str, authors: list[str], verb: str, stamp: str) -> list[str]:
+    lines = [header]
+    for i, a in enumerate(authors):
+        lines += [f"{a} {verb}:", stamp.format(i + 10), f"Das ist Kommentar Nummer {i} mit einer Meinung zum Thema."]
+    return lines
+
+
+def test_german_comment_thread_after_article_removed() -> None:
+    thread = _thread("3 Kommentare", ["radfahrer77", "Anna B.", "stadtkind"], "schreibt",
+                     "12. März 2025 um {}:15 Uhr")
+    art = clean_text(page(BODY_DE, BODY_DE2, *thread))
+    got = removed(art)
+    assert all(got.get(line) == "comments.thread" for line in thread[1:]), got
+    assert kept(art) == [BODY_DE, BODY_DE2]
+
+
+def test_english_wordpress_thread_without_header_removed() -> None:
+    thread = _thread("", ["bikefan", "jdoe", "cityhall_watch"], "says", "March 12, 2025 at {}:15 am")[1:]
+    art = clean_text(page(BODY_EN, BODY_EN2, *thread))
+    assert all(removed(art).get(line) == "comments.thread" for line in thread)
+
+
+def test_live_ticker_with_timestamps_is_not_a_comment_thread() -> None:
+    ticker = []
+    for h in range(10, 16):
+        ticker += [f"12.03.2025, {h}:00 Uhr", f"Um {h} Uhr meldet die Polizei weitere Sperrungen in der Innenstadt."]
+    art = clean_text(page(BODY_DE, *ticker))
+    assert not any(r.rule == "comments.thread" for r in art.removed)
+
+
+def test_article_quoting_someone_who_says_is_kept() -> None:
+    lines = [BODY_EN, "The mayor says:", "„We will build the lanes by summer, whatever it costs the city.“", BODY_EN2]
+    art = clean_text(page(*lines))
+    assert "The mayor says:" in kept(art)
+
+
+@pytest.mark.parametrize("line", ["Share this:", "Click to share on Twitter (Opens in new window)",
+                                  "Click to email this to a friend (Opens in new window)"])
+def test_english_share_bar_lines_removed(line: str) -> None:
+    assert_removed(page(BODY_EN, BODY_EN2, line), line, "social.")
