@@ -66,13 +66,13 @@ class Page:
     manifest: dict[str, Any]
     texts: list[str]
     kept: list[int]
-    rows: list[list[float]]  # stage-1 features, every block
+    rows: Any  # numpy array: stage-1 features, every block
     removed: list[bool]  # removed by a phrase rule
     labels: list[float]  # per kept block
     lang: str
 
-    def kept_rows(self) -> list[list[float]]:
-        return [self.rows[i] for i in self.kept]
+    def kept_rows(self) -> Any:
+        return self.rows[self.kept]
 
 
 def _line_in(score: ModuleType, line: str, grams: dict[int, set[tuple[str, ...]]]) -> bool:
@@ -121,9 +121,7 @@ def is_holdout(pid: str, share: float) -> bool:
     return hashlib.sha256(f"{SPLIT_SALT}:{pid}".encode()).digest()[0] < int(256 * share)
 
 
-def fit_rows(
-    rows: Sequence[Sequence[float]], labels: Sequence[float], weights: Sequence[float] | None = None
-) -> tuple[list[float], float]:
+def fit_rows(rows: Any, labels: Sequence[float], weights: Sequence[float] | None = None) -> tuple[list[float], float]:
     """L2 logistic regression by Newton steps on standardised features; weights folded back.
     ``weights`` are per-row sample weights (mean 1)."""
     import numpy as np
@@ -168,27 +166,34 @@ def page_weights(pages: Sequence[Page], power: float | None = None) -> list[floa
 
 
 def _stage1(pages: Sequence[Page]) -> tuple[list[float], float]:
+    import numpy as np
+
     return fit_rows(
-        [r for p in pages for r in p.kept_rows()], [y for p in pages for y in p.labels], page_weights(pages)
+        np.vstack([p.kept_rows() for p in pages]), [y for p in pages for y in p.labels], page_weights(pages)
     )
 
 
-def _stage2_rows(p: Page, w1: Sequence[float], b1: float) -> list[list[float]]:
-    z1 = [b1 + sum(w * v for w, v in zip(w1, r, strict=True)) for r in p.rows]
+def _stage2_rows(p: Page, w1: Sequence[float], b1: float) -> Any:
+    import numpy as np
+
+    z1 = p.rows @ np.asarray(w1) + b1
     rows2 = finder.revise_features(p.rows, z1, p.removed, p.texts, finder.stopwords(p.lang))
-    return [rows2[i] for i in p.kept]
+    return rows2[p.kept]
 
 
 def fit(pages: Sequence[Page]) -> dict[str, Any]:
     """Both stages; stage 2 is fitted on cross-fitted stage-1 scores."""
     folds = [[p for k, p in enumerate(pages) if k % CROSS_FOLDS == f] for f in range(CROSS_FOLDS)]
-    rows2: list[list[float]] = []
+    import numpy as np
+
+    parts: list[Any] = []
     labels2: list[float] = []
     for f in range(CROSS_FOLDS):
         w1f, b1f = _stage1([p for g, fold in enumerate(folds) if g != f for p in fold])
         for p in folds[f]:
-            rows2 += _stage2_rows(p, w1f, b1f)
+            parts.append(_stage2_rows(p, w1f, b1f))
             labels2 += p.labels
+    rows2 = np.vstack(parts)
     w1, b1 = _stage1(pages)
     w2, b2 = fit_rows(rows2, labels2, [w for f in range(CROSS_FOLDS) for w in page_weights(folds[f])])
     return {"w1": w1, "b1": b1, "w2": w2, "b2": b2}
@@ -196,9 +201,11 @@ def fit(pages: Sequence[Page]) -> dict[str, Any]:
 
 def outputs(pages: Sequence[Page], model: dict[str, Any], switch: float, shift: float) -> dict[str, str]:
     out: dict[str, str] = {}
+    import numpy as np
+
     for p in pages:
         rows2 = _stage2_rows(p, model["w1"], model["b1"])
-        z = [model["b2"] + sum(w * v for w, v in zip(model["w2"], r, strict=True)) + shift for r in rows2]
+        z = (rows2 @ np.asarray(model["w2"]) + model["b2"] + shift).tolist() if len(p.kept) else []
         keep = finder.viterbi(z, switch) if z else []
         if not any(keep):
             keep = [True] * len(z)

@@ -18,7 +18,6 @@ its reason (region and the features that weighed most).
 
 from __future__ import annotations
 
-import heapq
 import json
 import math
 import operator
@@ -29,6 +28,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
 
 from cleaners import shape
 from cleaners.model import Block, Category, Removal, View
@@ -56,14 +58,31 @@ def stopwords(lang: str) -> frozenset[str]:
     return frozenset(w for w in text.split("\n") if w and not w.startswith("#"))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Linear:
     names: tuple[str, ...]
     weights: tuple[float, ...]
     bias: float
 
+    @property
+    def vector(self) -> NDArray[np.float64]:
+        return _as_vector(self.weights)
+
     def score(self, x: Sequence[float]) -> float:
         return self.bias + float(sum(map(operator.mul, self.weights, x)))
+
+    def scores(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Log-odds of every row at once."""
+        if len(rows) == 0:
+            return np.zeros(0)
+        return np.asarray(rows @ self.vector + self.bias, dtype=np.float64)
+
+
+@lru_cache(maxsize=8)
+def _as_vector(weights: tuple[float, ...]) -> NDArray[np.float64]:
+    v = np.array(weights, dtype=np.float64)
+    v.setflags(write=False)
+    return v
 
 
 @dataclass(frozen=True, slots=True)
@@ -237,72 +256,91 @@ _PROSE = _BASE.index("prose")
 _RULE = _BASE.index("rule_hit")
 
 
-def features(view: View, settings: Settings, lang: str | None = None) -> list[list[float]]:
-    """One feature vector per block of the document (all blocks, rule-removed ones included)."""
+def _dist_to(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Blocks to the nearest True of ``mask`` (two sweeps; where a side has none, n + steps)."""
+    n = len(mask)
+    idx = np.arange(n)
+    last = np.maximum.accumulate(np.where(mask, idx, -1))
+    fwd = np.where(last >= 0, idx - last, n + idx + 1)
+    nxt = np.minimum.accumulate(np.where(mask, idx, 2 * n + 1)[::-1])[::-1]
+    bwd = np.where(nxt <= 2 * n, nxt - idx, 2 * n - idx)
+    return np.minimum(fwd, bwd).astype(np.float64)
+
+
+def _window_means(values: NDArray[np.float64], w: int) -> NDArray[np.float64]:
+    """Mean of ``values`` over the w blocks on each side, the block itself left out."""
+    n = len(values)
+    pref = np.concatenate(([0.0], np.cumsum(values)))
+    idx = np.arange(n)
+    lo = np.maximum(0, idx - w)
+    hi = np.minimum(n, idx + w + 1)
+    denom = hi - lo - 1
+    denom[denom == 0] = 1
+    return np.asarray((pref[hi] - pref[lo] - values) / denom, dtype=np.float64)
+
+
+def _shift(a: NDArray[np.float64], k: int) -> NDArray[np.float64]:
+    """``a`` moved by k rows (out[i] = a[i - k]... i.e. k=1 gives each row its predecessor), zeros outside."""
+    out = np.zeros_like(a)
+    if k > 0:
+        out[k:] = a[:-k]
+    elif k < 0:
+        out[:k] = a[-k:]
+    else:
+        out[:] = a
+    return out
+
+
+def features(view: View, settings: Settings, lang: str | None = None) -> NDArray[np.float64]:
+    """One feature row per block of the document (all blocks, rule-removed ones included)."""
     blocks = view.doc.blocks
     n = len(blocks)
     if n == 0:
-        return []
+        return np.zeros((0, len(FEATURE_NAMES)))
     sw = stopwords(lang if lang is not None else page_language(blocks))
     keys = [shape.norm_key(b.text) for b in blocks]
     key_counts = Counter(keys)
-    base = [
-        _base(b, sw, key_counts[keys[i]] - 1, view.is_removed(i), settings) for i, b in enumerate(blocks)
-    ]
-    prose = [v[_PROSE] for v in base]
-    rule = [v[_RULE] for v in base]
-    mass = [len(b.text) if prose[i] else 0 for i, b in enumerate(blocks)]
-    total = sum(mass) or 1
-    cum = 0
-    before: list[float] = []
-    for m in mass:
-        before.append(cum / total)
-        cum += m
-    prose_idx = [i for i in range(n) if prose[i]]
-    first, last = (prose_idx[0], prose_idx[-1]) if prose_idx else (n, -1)
-    # distance to nearest prose block, two sweeps
-    dist = [float(n)] * n
-    d = float(n)
-    for i in range(n):
-        d = 0.0 if prose[i] else d + 1
-        dist[i] = d
-    d = float(n)
-    for i in range(n - 1, -1, -1):
-        d = 0.0 if prose[i] else d + 1
-        dist[i] = min(dist[i], d)
-    # prefix sums for window densities
-    pp = [0.0]
-    pr = [0.0]
-    for i in range(n):
-        pp.append(pp[-1] + prose[i])
-        pr.append(pr[-1] + rule[i])
+    base = np.array(
+        [_base(b, sw, key_counts[keys[i]] - 1, view.is_removed(i), settings) for i, b in enumerate(blocks)],
+        dtype=np.float64,
+    )
+    prose = base[:, _PROSE]
+    rule = base[:, _RULE]
+    chars = np.array([len(b.text) for b in blocks], dtype=np.float64)
+    idx = np.arange(n)
+    buckets = np.zeros((n, len(LENGTH_EDGES) + 1))
+    buckets[idx, np.searchsorted(np.array(LENGTH_EDGES, dtype=np.float64), chars, side="left")] = 1.0
+    mass = np.where(prose > 0, chars, 0.0)
+    total = mass.sum() or 1.0
+    before = (np.cumsum(mass) - mass) / total
+    after = 1.0 - before - mass / total
+    prose_idx = np.flatnonzero(prose > 0)
+    first, last = (prose_idx[0], prose_idx[-1]) if len(prose_idx) else (n, -1)
     groups = Counter(b.group for b in blocks)
-    zero_nb = [0.0] * len(_NB_IDX)
-
-    rows: list[list[float]] = []
-    for i, b in enumerate(blocks):
-        row = list(base[i])
-        row += _len_buckets(len(b.text))
-        after = 1.0 - before[i] - mass[i] / total
-        row += [
-            i / max(n - 1, 1),
-            1.0 if first <= i <= last else 0.0,
-            min(before[i], after),
-            before[i],
-            after,
-            math.log1p(dist[i]),
-            math.log1p(groups[b.group]),
-        ]
-        for w in WINDOWS:
-            lo, hi = max(0, i - w), min(n, i + w + 1)
-            row.append((pp[hi] - pp[lo] - prose[i]) / (hi - lo - 1 or 1))
-        for w in WINDOWS:
-            lo, hi = max(0, i - w), min(n, i + w + 1)
-            row.append((pr[hi] - pr[lo] - rule[i]) / (hi - lo - 1 or 1))
-        for j in (i - 1, i + 1, i - 2, i + 2):
-            row += [base[j][k] for k in _NB_IDX] if 0 <= j < n else zero_nb
-        rows.append(row)
-    return rows
+    group_sizes = np.array([groups[b.group] for b in blocks], dtype=np.float64)
+    nb = base[:, list(_NB_IDX)]
+    cols = [
+        base,
+        buckets,
+        np.column_stack(
+            [
+                idx / max(n - 1, 1),
+                ((idx >= first) & (idx <= last)).astype(np.float64),
+                np.minimum(before, after),
+                before,
+                after,
+                np.log1p(_dist_to(prose > 0)),
+                np.log1p(group_sizes),
+            ]
+        ),
+        np.column_stack([_window_means(prose, w) for w in WINDOWS]),
+        np.column_stack([_window_means(rule, w) for w in WINDOWS]),
+        _shift(nb, 1),
+        _shift(nb, -1),
+        _shift(nb, 2),
+        _shift(nb, -2),
+    ]
+    return np.hstack(cols)
 
 
 def _content_words(text: str, sw: frozenset[str]) -> set[str]:
@@ -310,38 +348,30 @@ def _content_words(text: str, sw: frozenset[str]) -> set[str]:
 
 
 def revise_features(
-    rows: Sequence[Sequence[float]],
-    z1: Sequence[float],
+    rows: NDArray[np.float64],
+    z1: NDArray[np.float64],
     removed: Sequence[bool],
     texts: Sequence[str],
     sw: frozenset[str],
-) -> list[list[float]]:
+) -> NDArray[np.float64]:
     """Stage-2 rows from stage-1 log-odds ``z1`` (one per block; rule-removed blocks count as 0)."""
     n = len(z1)
-    zc = [max(-Z_CLIP, min(Z_CLIP, z)) for z in z1]
-    p1 = [0.0 if removed[i] else 1 / (1 + math.exp(-zc[i])) for i in range(n)]
-    pref = [0.0]
-    for v in p1:
-        pref.append(pref[-1] + v)
-    conf = [p >= CONFIDENT_P for p in p1]
-    conf_idx = [i for i in range(n) if conf[i]]
-    first, last = (conf_idx[0], conf_idx[-1]) if conf_idx else (n, -1)
+    if n == 0:
+        return np.zeros((0, len(REVISE_NAMES)))
+    rem = np.array(removed, dtype=bool)
+    zc = np.clip(z1, -Z_CLIP, Z_CLIP)
+    p1 = np.where(rem, 0.0, 1 / (1 + np.exp(-zc)))
+    conf = p1 >= CONFIDENT_P
+    conf_idx = np.flatnonzero(conf)
+    first, last = (conf_idx[0], conf_idx[-1]) if len(conf_idx) else (n, -1)
     n_conf = len(conf_idx) or 1
-    dist = [float(n)] * n
-    d = float(n)
-    for i in range(n):
-        d = 0.0 if conf[i] else d + 1
-        dist[i] = d
-    d = float(n)
-    for i in range(n - 1, -1, -1):
-        d = 0.0 if conf[i] else d + 1
-        dist[i] = min(dist[i], d)
+    idx = np.arange(n)
     # article core: the cluster of confident blocks with the most text
     core = (n, -1)
     best_mass = -1
     start = prev = -1
     mass = 0
-    for i in [*conf_idx, n + CORE_GAP + 1]:
+    for i in [*conf_idx.tolist(), n + CORE_GAP + 1]:
         if start >= 0 and i - prev > CORE_GAP:
             if mass > best_mass:
                 best_mass, core = mass, (start, prev)
@@ -353,56 +383,55 @@ def revise_features(
         mass += len(texts[i])
         prev = i
     # cohesion: vocabulary of the confident blocks, counted per word so a block can be left out
-    words = [_content_words(t, sw) if (conf[i] or not removed[i]) else set() for i, t in enumerate(texts)]
+    conf_list = conf.tolist()
+    words = [_content_words(t, sw) if (conf_list[i] or not removed[i]) else set() for i, t in enumerate(texts)]
     vocab: Counter[str] = Counter()
-    for i in conf_idx:
+    for i in conf_idx.tolist():
         vocab.update(words[i])
-    seen = 0
-    out: list[list[float]] = []
-    for i in range(n):
-        row = [
-            zc[i],
-            p1[i - 1] if i > 0 else 0.0,
-            p1[i + 1] if i + 1 < n else 0.0,
-            max(p1[max(0, i - 3) : i] + p1[i + 1 : i + 4], default=0.0),
-        ]
-        for w in REVISE_WINDOWS:
-            lo, hi = max(0, i - w), min(n, i + w + 1)
-            row.append((pref[hi] - pref[lo] - p1[i]) / (hi - lo - 1 or 1))
-        row += [
-            1.0 if first <= i <= last else 0.0,
-            math.log1p(dist[i]),
+    cohesion = np.zeros(n)
+    no_words = np.zeros(n)
+    for i, ws in enumerate(words):
+        if ws:
+            own = 1 if conf_list[i] else 0
+            cohesion[i] = sum(1 for w in ws if vocab[w] > own) / len(ws)
+        else:
+            no_words[i] = 1.0
+    seen = np.cumsum(conf) - conf
+    p1c = p1[:, None]
+    max3 = np.maximum.reduce([_shift(p1c, k)[:, 0] for k in (1, 2, 3, -1, -2, -3)])
+    in_core = (idx >= core[0]) & (idx <= core[1])
+    core_dist = np.where(in_core, 0, np.where(idx < core[0], core[0] - idx, idx - core[1]))
+    return np.column_stack(
+        [
+            zc,
+            _shift(p1c, 1)[:, 0],
+            _shift(p1c, -1)[:, 0],
+            max3,
+            *(_window_means(p1, w) for w in REVISE_WINDOWS),
+            ((idx >= first) & (idx <= last)).astype(np.float64),
+            np.log1p(_dist_to(conf)),
             seen / n_conf,
-            (len(conf_idx) - seen - (1 if conf[i] else 0)) / n_conf,
+            (len(conf_idx) - seen - conf) / n_conf,
+            rows[:, list(_REVISE_BASE)],
+            cohesion,
+            no_words,
+            in_core.astype(np.float64),
+            np.log1p(np.maximum(core_dist, 0)),
+            (idx < core[0]).astype(np.float64),
+            (idx > core[1]).astype(np.float64),
         ]
-        if conf[i]:
-            seen += 1
-        row += [rows[i][k] for k in _REVISE_BASE]
-        ws = words[i]
-        own = 1 if conf[i] else 0
-        shared = sum(1 for w in ws if vocab[w] > own)
-        core_dist = 0 if core[0] <= i <= core[1] else (core[0] - i if i < core[0] else i - core[1])
-        row += [
-            shared / len(ws) if ws else 0.0,
-            0.0 if ws else 1.0,
-            1.0 if core[0] <= i <= core[1] else 0.0,
-            math.log1p(max(core_dist, 0)),
-            1.0 if i < core[0] else 0.0,
-            1.0 if i > core[1] else 0.0,
-        ]
-        out.append(row)
-    return out
+    )
 
 
-def block_scores(view: View, settings: Settings, model: FinderModel) -> tuple[list[list[float]], list[float]]:
+def block_scores(view: View, settings: Settings, model: FinderModel) -> tuple[NDArray[np.float64], list[float]]:
     """Stage-1 rows and final (stage-2) log-odds for every block of the document."""
     lang = page_language(view.doc.blocks)
     rows = features(view, settings, lang)
-    z1 = [model.stage1.score(r) for r in rows]
+    z1 = model.stage1.scores(rows)
     removed = [view.is_removed(i) for i in range(len(rows))]
     texts = [b.text for b in view.doc.blocks]
-    z2 = [model.stage2.score(r) for r in revise_features(rows, z1, removed, texts, stopwords(lang))]
-    return rows, z2
+    z2 = model.stage2.scores(revise_features(rows, z1, removed, texts, stopwords(lang)))
+    return rows, [float(z) for z in z2]
 
 
 # --------------------------------------------------------------------------- decoding
@@ -450,11 +479,11 @@ def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], se
     return out
 
 
-def _explain(model: Linear, x: Sequence[float], top: int = 3) -> str:
+def _explain(model: Linear, x: NDArray[np.float64], top: int = 3) -> str:
     """The features that pushed a block hardest towards boilerplate."""
-    contrib = list(map(operator.mul, model.weights, x))
-    worst = heapq.nsmallest(top, range(len(contrib)), key=contrib.__getitem__)
-    return ", ".join(model.names[i] for i in worst if contrib[i] < 0)
+    contrib = model.vector * x
+    worst = np.argsort(contrib, kind="stable")[:top]
+    return ", ".join(model.names[i] for i in worst.tolist() if contrib[i] < 0)
 
 
 def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
