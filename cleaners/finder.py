@@ -396,7 +396,7 @@ def revise_features(
             cohesion[i] = sum(1 for w in ws if vocab[w] > own) / len(ws)
         else:
             no_words[i] = 1.0
-    seen = np.cumsum(conf) - conf
+    seen: NDArray[np.int64] = np.cumsum(conf) - conf
     p1c = p1[:, None]
     max3 = np.maximum.reduce([_shift(p1c, k)[:, 0] for k in (1, 2, 3, -1, -2, -3)])
     in_core = (idx >= core[0]) & (idx <= core[1])
