@@ -415,3 +415,48 @@ def test_article_quoting_someone_who_says_is_kept() -> None:
                                   "Click to email this to a friend (Opens in new window)"])
 def test_english_share_bar_lines_removed(line: str) -> None:
     assert_removed(page(BODY_EN, BODY_EN2, line), line, "social.")
+
+
+# --------------------------------------------------------------------------- other languages
+
+BODY_ES = ("El ayuntamiento presentó el martes un plan para ampliar la red de carriles bici protegidos "
+           "en toda la ciudad antes de 2030.")
+BODY_FR = ("Le conseil municipal a présenté mardi un plan pour étendre le réseau de pistes cyclables "
+           "protégées dans toute la ville d'ici 2030.")
+BODY_PL = ("Rada miasta przedstawiła we wtorek plan rozbudowy sieci chronionych ścieżek rowerowych "
+           "w całym mieście do 2030 roku.")
+BODY_PT = ("A câmara municipal apresentou na terça-feira um plano para ampliar a rede de ciclovias "
+           "protegidas em toda a cidade até 2030.")
+BODY_IT = ("Il consiglio comunale ha presentato martedì un piano per ampliare la rete di piste ciclabili "
+           "protette in tutta la città entro il 2030.")
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        (BODY_ES, "Lee también:", "teaser."), (BODY_ES, "Te puede interesar", "teaser."),
+        (BODY_ES, "Noticias relacionadas", "teaser."), (BODY_ES, "Publicidad", "ad."),
+        (BODY_ES, "Suscríbete al boletín", "newsletter."),
+        (BODY_FR, "À lire aussi", "teaser."), (BODY_FR, "Sur le même sujet", "teaser."),
+        (BODY_FR, "Publicité", "ad."), (BODY_FR, "Abonnez-vous à notre newsletter", "newsletter."),
+        (BODY_PL, "Czytaj też:", "teaser."), (BODY_PL, "Zobacz także: Nowe ścieżki w centrum", "teaser."),
+        (BODY_PL, "Reklama", "ad."), (BODY_PL, "Przejdź do treści", "navigation."),
+        (BODY_PT, "Leia também", "teaser."), (BODY_PT, "Publicidade", "ad."), (BODY_PT, "Compartilhar", "social."),
+        (BODY_IT, "Leggi anche:", "teaser."), (BODY_IT, "Articoli correlati", "teaser."),
+        (BODY_IT, "Pubblicità", "ad."),
+    ],
+)
+def test_other_language_boilerplate_removed(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        (BODY_ES, "Los vecinos leen también los informes del ayuntamiento antes de cada pleno municipal."),
+        (BODY_FR, "Les habitants peuvent lire aussi le rapport complet sur le site de la mairie dès lundi."),
+        (BODY_PL, "Mieszkańcy mogą czytać też raport o stanie dróg, który opublikowano w poniedziałek."),
+    ],
+)
+def test_other_language_near_misses_kept(body: str, line: str) -> None:
+    assert_kept(page(body, line, body.replace("2030", "2031")), line)

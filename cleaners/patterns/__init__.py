@@ -29,7 +29,7 @@ from typing import Any
 
 from cleaners.model import Category
 
-PATTERN_FILES: tuple[str, ...] = ("common.toml", "de.toml", "en.toml")
+PATTERN_FILES: tuple[str, ...] = ("common.toml", "de.toml", "en.toml", "es.toml", "fr.toml", "it.toml", "pt.toml", "pl.toml")
 MATCH_MODES = ("full", "start", "search")
 
 
