@@ -29,7 +29,10 @@ from typing import Any
 
 from cleaners.model import Category
 
-PATTERN_FILES: tuple[str, ...] = ("common.toml", "de.toml", "en.toml", "es.toml", "fr.toml", "it.toml", "pt.toml", "pl.toml")
+# Order matters: a group's rationale and settings come from the first file that defines it.
+PATTERN_FILES: tuple[str, ...] = (
+    "common.toml", "de.toml", "en.toml", "es.toml", "fr.toml", "it.toml", "pt.toml", "pl.toml",
+)
 MATCH_MODES = ("full", "start", "search")
 
 
