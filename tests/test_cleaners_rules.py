@@ -460,3 +460,14 @@ def test_other_language_boilerplate_removed(body: str, line: str, rule: str) -> 
 )
 def test_other_language_near_misses_kept(body: str, line: str) -> None:
     assert_kept(page(body, line, body.replace("2030", "2031")), line)
+
+
+def test_site_copyright_notice_removed_without_taking_the_last_paragraph() -> None:
+    for notice in ("Copyright 2025 Beispiel Nachrichten. All rights reserved.",
+                   "© 2025 Beispiel Verlag GmbH. Alle Rechte vorbehalten."):
+        art = clean_text(page(BODY_DE, BODY_DE2, notice))
+        assert removed(art).get(notice) == "footer.copyright"
+        assert kept(art) == [BODY_DE, BODY_DE2]
+    # a picture credit with a year is still a credit, and takes its caption
+    art = clean_text(page(BODY_DE, "Der neue Radweg am Hauptbahnhof.", "© 2025 Getty Images", BODY_DE2))
+    assert removed(art).get("Der neue Radweg am Hauptbahnhof.") == "caption.line"
