@@ -471,3 +471,27 @@ def test_site_copyright_notice_removed_without_taking_the_last_paragraph() -> No
     # a picture credit with a year is still a credit, and takes its caption
     art = clean_text(page(BODY_DE, "Der neue Radweg am Hauptbahnhof.", "© 2025 Getty Images", BODY_DE2))
     assert removed(art).get("Der neue Radweg am Hauptbahnhof.") == "caption.line"
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        (BODY_ES, "NOTAS RELACIONADAS", "teaser."),
+        (BODY_ES, "MIRA: Vecinos piden más semáforos en el centro", "teaser."),
+        (BODY_ES, "Únete a nuestro canal de WhatsApp y recibe las noticias del día en tu celular.", "social."),
+        (BODY_EN, "Follow us on Instagram for more local stories.", "social."),
+        (BODY_EN, "For breaking news download our News Daily app for iOS and Android.", "social."),
+        (BODY_DE, "Folgen Sie uns auf Instagram und Facebook!", "social."),
+        (BODY_DE, "Titelbild: Stadtverwaltung", "caption."),
+        (BODY_DE, "Keine Kommentare", "social."),
+        (BODY_FR, "Crédits photos : Agence Exemple", "caption."),
+    ],
+)
+def test_follow_app_teaser_and_credit_labels_removed(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+def test_article_about_a_news_app_is_kept() -> None:
+    line = ("The newspaper said on Monday that readers who download the app on Android will get the "
+            "morning briefing an hour earlier than print subscribers, a change it plans to test for six months.")
+    assert_kept(page(BODY_EN, line, BODY_EN2), line)
