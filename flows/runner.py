@@ -47,7 +47,6 @@ from flows.templates import (
     ScanFn,
     ScannedPage,
     TemplateBatch,
-    TemplatePlan,
     TemplateStore,
     plan_templates,
     site_key,
@@ -78,6 +77,12 @@ DocStatus = Literal["article", "empty", "quarantined"]
 # even when it is too small a fragment for :func:`sniff_format`'s content test.
 _ANY_TAG_RE: Final = re.compile(r"<[A-Za-z!/][^<>]*>")
 _URL_RE: Final = re.compile(r"^https?://", re.IGNORECASE)
+
+# Documents per template-planning window. The plan holds the line hashes of every page it hashed
+# (~30 KB per page: 280 MB of peak memory at 10,000 pages in one plan, benchmarks/RESULTS.md), so a
+# large run is planned and cleaned window by window; the history is updated batch by batch, so the
+# pages of a later window are cleaned with the statistics of the earlier ones too.
+TEMPLATE_WINDOW_DOCS: Final = 2000
 
 # Sites listed in the run report with their count of template lines removed (the rest are summed).
 TEMPLATE_TOP_SITES: Final = 20
@@ -345,16 +350,8 @@ def run_ingest(
         timings.add("discover_s", time.perf_counter() - t)
 
         template_store = TemplateStore(out) if templates else None
-        plan = None
-        scan_s = 0.0
-        if template_store is not None:
-            t = time.perf_counter()
-            plan = plan_templates(batches, scan, template_store)
-            batches = plan.batches
-            scan_s = time.perf_counter() - t
-
         committer = RunCommitter(store, state, run_id, batches, stamps=selection.stamps,
-                                 template_store=template_store, template_plan=plan, template_rule=TEMPLATE_RULE)
+                                 template_store=template_store, template_rule=TEMPLATE_RULE)
         committer.add_entries(
             {"uri": p, "status": "quarantined", "reason": "not_found", "detail": "no such file or folder"}
             for p in found.missing
@@ -366,15 +363,25 @@ def run_ingest(
         if progress is not None:
             progress(done, total)
         t = time.perf_counter()
-        write_s = 0.0
-        for batch_result in (clean_many or sequential(clean))(batches):
-            tw = time.perf_counter()
-            committer.commit_batch(batch_result)
-            write_s += time.perf_counter() - tw
-            done += batch_result.docs
-            if progress is not None:
-                progress(done, total)
-        timings.add("clean_s", time.perf_counter() - t - write_s)
+        write_s = scan_s = 0.0
+        plans: list[tuple[int, frozenset[str], int]] | None = [] if template_store is not None else None
+        for window in _windows(batches, TEMPLATE_WINDOW_DOCS):
+            if template_store is not None and plans is not None:
+                ts = time.perf_counter()
+                plan = plan_templates(window, scan, template_store)
+                window = plan.batches
+                committer.template_plan = plan
+                plans.append((plan.sites_in_run, frozenset(plan.site_pages), len(plan.scanned)))
+                scan_s += time.perf_counter() - ts
+            for batch_result in (clean_many or sequential(clean))(window):
+                tw = time.perf_counter()
+                committer.commit_batch(batch_result)
+                write_s += time.perf_counter() - tw
+                done += batch_result.docs
+                if progress is not None:
+                    progress(done, total)
+            committer.template_plan = None
+        timings.add("clean_s", time.perf_counter() - t - write_s - scan_s)
         timings.add("write_s", write_s)
 
         totals = committer.totals
@@ -405,7 +412,7 @@ def run_ingest(
             "removals_by_rule": _ranked(totals.by_rule),
             "removals_by_category": _ranked(totals.by_category),
             "quarantined_by_reason": _ranked(totals.quarantined_by_reason),
-            "templates": _template_report(totals, plan, scan_s),
+            "templates": _template_report(totals, plans, scan_s),
             "incremental": {
                 "enabled": incremental,
                 "files_unchanged": selection.unchanged_files,
@@ -425,18 +432,36 @@ def run_ingest(
     return report
 
 
-def _template_report(totals: RunTotals, plan: TemplatePlan | None, scan_s: float) -> dict[str, Any]:
-    """Template lines removed per site (top sites), and what the history knew and learned."""
-    if plan is None:
+def _windows(batches: Sequence[Batch], docs: int) -> list[Sequence[Batch]]:
+    """Consecutive groups of batches of about ``docs`` documents (at least one batch each)."""
+    windows: list[Sequence[Batch]] = []
+    start = count = 0
+    for i, batch in enumerate(batches):
+        if count and count + batch.docs > docs:
+            windows.append(batches[start:i])
+            start, count = i, 0
+        count += batch.docs
+    if start < len(batches):
+        windows.append(batches[start:])
+    return windows
+
+
+def _template_report(totals: RunTotals, plans: Sequence[tuple[int, frozenset[str], int]] | None,
+                     scan_s: float) -> dict[str, Any]:
+    """Template lines removed per site (top sites), and what the history knew and learned.
+
+    ``plans``: (sites in the window, sites with statistics, pages hashed) per planning window; a
+    run of several windows reports the largest window's count of sites in the run."""
+    if plans is None:
         return {"enabled": False}
     removed = totals.template_removed_by_site
     ranked = _ranked(removed)
     top = dict(list(ranked.items())[:TEMPLATE_TOP_SITES])
     return {
         "enabled": True,
-        "sites_in_run": plan.sites_in_run,
-        "sites_with_stats": len(plan.site_pages),
-        "pages_hashed_before_cleaning": len(plan.scanned),
+        "sites_in_run": max((p[0] for p in plans), default=0),
+        "sites_with_stats": len(frozenset().union(*(p[1] for p in plans))),
+        "pages_hashed_before_cleaning": sum(p[2] for p in plans),
         "pages_added_to_history": sum(totals.template_pages_added.values()),
         "lines_removed": sum(removed.values()),
         "pages_with_removals": totals.template_pages_with_removals,

@@ -9,7 +9,9 @@
     OUT/quarantine/<name>-<sha8>.<ext>.reason.json   why: {uri, reason, detail, run_id, size}
 
 Every file is written atomically (temp file in the same folder, fsync, ``os.replace``), and only
-when its bytes change: re-running on the same inputs rewrites nothing and keeps mtimes.
+when its bytes change: re-running on the same inputs rewrites nothing and keeps mtimes. The feed
+partition is the exception: a run appends to it batch by batch, as its journal (see
+:mod:`flows.commit`, which also owns ``OUT/state/ingest.sqlite`` and ``OUT/.lock``).
 
 An article's sources are the union of every input it was read from, across runs. Its content
 (everything but ``sources``) comes from the source that sorts first by (uri, sha256) among those

@@ -431,3 +431,23 @@ def test_clean_batch_results_are_compact(tmp_path: Path) -> None:
     result: BatchResult = process_batch(batch)
     assert result.worker.endswith(f":{os.getpid()}") and result.peak_rss_kb > 0
     assert all(r.seconds > 0 and r.sha256 and r.path for r in result.results)
+
+
+def test_large_runs_are_planned_in_windows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Template planning holds the line hashes of a window's pages only (flat memory)."""
+    import flows.runner as runner
+
+    planned: list[int] = []
+    real = runner.plan_templates
+
+    def spy(batches: Sequence[Batch], *args: Any, **kwargs: Any) -> Any:
+        planned.append(sum(b.docs for b in batches))
+        return real(batches, *args, **kwargs)
+
+    monkeypatch.setattr(runner, "TEMPLATE_WINDOW_DOCS", 4)
+    monkeypatch.setattr(runner, "plan_templates", spy)
+    make_pages(tmp_path / "in", 9)
+    report = run_ingest([str(tmp_path / "in")], str(tmp_path / "out"), batch_size=2)
+    assert planned == [4, 4, 1]
+    assert report["counts"]["articles_written"] == 9 and report["templates"]["pages_hashed_before_cleaning"] > 0
+    assert report["templates"]["pages_added_to_history"] == 9

@@ -157,3 +157,15 @@ def test_served_deployment_runs_and_a_locked_run_is_skipped(api_settings: str, t
         except subprocess.TimeoutExpired:
             os.killpg(serve.pid, signal.SIGKILL)
             serve.wait(timeout=10)
+
+
+@pytest.mark.slow
+def test_flow_called_directly_raises_when_locked(api_settings: str, tmp_path: Path) -> None:
+    from flows.ingest import run_prefect
+    from flows.state import LockBusyError
+
+    out = tmp_path / "out"
+    with RunLock(out), pytest.raises(LockBusyError, match="another ingest run"):
+        run_prefect([str(SEEDS)], str(out))
+    report = run_prefect([str(SEEDS)], str(out), workers=1)
+    assert report["counts"]["ingested"] == 5 and report["mode"] == "prefect"
