@@ -495,3 +495,18 @@ def test_article_about_a_news_app_is_kept() -> None:
     line = ("The newspaper said on Monday that readers who download the app on Android will get the "
             "morning briefing an hour earlier than print subscribers, a change it plans to test for six months.")
     assert_kept(page(BODY_EN, line, BODY_EN2), line)
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [("Weitere aktuelle Themen aus der Arbeitswelt", "teaser."), ("Weitere spannende Artikel", "teaser."),
+     ("Abbildung 4: Der neue Radweg im Querschnitt.", "caption."), ("Bild 3 von 12", "navigation."),
+     ("Image 2 of 7", "navigation.")],
+)
+def test_teaser_label_variants_figure_captions_and_gallery_counters(line: str, rule: str) -> None:
+    assert_removed(page(BODY_DE, line, BODY_DE2), line, rule)
+
+
+def test_weitere_in_a_sentence_is_kept() -> None:
+    line = "Weitere Themen der Sitzung waren der Haushalt und die Sanierung der Grundschule am Markt."
+    assert_kept(page(BODY_DE, line, BODY_DE2), line)
