@@ -53,7 +53,7 @@ def _kept_neighbour(view: View, index: int, step: int) -> Block | None:
 
 def _region(view: View, settings: Settings) -> tuple[int, int] | None:
     """Index range (first, last) spanned by kept prose blocks: the article region."""
-    prose = [b.index for b in view.kept() if not b.bullet and shape.is_prose(b.text, settings)]
+    prose = [b.index for b in view.kept() if not b.bullet and shape.block_is_prose(b, settings)]
     if not prose:
         return None
     return prose[0], prose[-1]
@@ -91,12 +91,12 @@ def detect_code_shape(view: View, patterns: PatternSet, settings: Settings) -> l
     ``42``) sitting between other script lines, as serialized state dumps into text."""
     out: list[Removal] = []
     for block in view.kept():
-        if shape.is_code_shaped(block.text, settings) and not shape.is_prose(block.text, settings):
+        if shape.is_code_shaped(block.text, settings) and not shape.block_is_prose(block, settings):
             ratio = shape.code_char_ratio(block.text)
             out.append(Removal(block.index, "script.code_shape", Category.SCRIPT, f"code chars {ratio:.2f}"))
     view = view.with_removals(out)
     for block in view.kept():
-        if shape.word_count(block.text) > 2 or shape.ends_sentence(block.text):
+        if block.n_words > 2 or shape.ends_sentence(block.text):
             continue
         prev_rule = view.rule_at(block.index - 1) or ""
         next_rule = view.rule_at(block.index + 1) or ""
@@ -180,7 +180,7 @@ def detect_tag_lists(view: View, patterns: PatternSet, settings: Settings) -> li
                     continue
                 break
             b = view.doc.blocks[i]
-            if shape.word_count(b.text) > settings.menu_item_max_words or shape.ends_sentence(b.text):
+            if b.n_words > settings.menu_item_max_words or shape.ends_sentence(b.text):
                 break
             out.append(Removal(i, "tags.list", Category.TAGS, f"under {_snippet(view.doc.blocks[index].text)!r}"))
             i += 1
@@ -190,7 +190,7 @@ def detect_tag_lists(view: View, patterns: PatternSet, settings: Settings) -> li
 def _is_menu_item(block: Block, settings: Settings) -> bool:
     return (
         block.bullet
-        and shape.word_count(block.text) <= settings.menu_item_max_words
+        and block.n_words <= settings.menu_item_max_words
         and not shape.ends_sentence(block.text)
     )
 
@@ -233,10 +233,10 @@ def detect_promo_tail(view: View, patterns: PatternSet, settings: Settings) -> l
     # Scan from the end while no prose has been seen; remember the earliest promo start.
     start: Block | None = None
     for block in reversed(kept):
-        if shape.is_prose(block.text, settings) and not anchor.regex.search(block.text):
+        if shape.block_is_prose(block, settings) and not anchor.regex.search(block.text):
             break
         if shape.is_shouting(block.text, settings) or (
-            anchor.regex.search(block.text) and not shape.is_prose(block.text, settings)
+            anchor.regex.search(block.text) and not shape.block_is_prose(block, settings)
         ):
             start = block
     if start is None:
@@ -283,7 +283,7 @@ def detect_comment_threads(view: View, patterns: PatternSet, settings: Settings)
             clusters[-1].append(i)
         else:
             clusters.append([i])
-    first_prose = next((b.index for b in blocks if shape.is_prose(b.text, settings)), len(blocks))
+    first_prose = next((b.index for b in blocks if shape.block_is_prose(b, settings)), len(blocks))
     out: list[Removal] = []
     for cluster in clusters:
         if len(cluster) < COMMENT_MIN_MARKERS:
@@ -318,8 +318,8 @@ def detect_repeats(view: View, patterns: PatternSet, settings: Settings) -> list
     first_prose: int | None = None
     out: list[Removal] = []
     for block in view.kept():
-        key = shape.norm_key(block.text)
-        if first_prose is None and shape.is_prose(block.text, settings):
+        key = block.key
+        if first_prose is None and shape.block_is_prose(block, settings):
             first_prose = block.index
         if len(key) < settings.dedupe_min_chars:
             continue
@@ -355,14 +355,14 @@ def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> 
     """A short sentence whose words all occur, in order, inside a longer kept block, plus the
     attribution line under it (a name and role sharing a name with that block)."""
     kept = {b.index: b for b in view.kept()}
-    keys = {i: shape.norm_key(b.text) for i, b in kept.items()}
+    keys = {i: b.key for i, b in kept.items()}
     postings: dict[tuple[str, ...], list[int]] | None = None
     out: list[Removal] = []
     for block in kept.values():
         text = block.text
         if block.bullet or len(text) > settings.pull_quote_max_chars:
             continue
-        if shape.word_count(text) < PULL_QUOTE_MIN_WORDS:
+        if block.n_words < PULL_QUOTE_MIN_WORDS:
             continue
         if not (shape.ends_sentence(text) or shape.is_quoted(text)):
             continue
@@ -383,7 +383,7 @@ def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> 
         nxt = _kept_neighbour(view, block.index, +1)
         if nxt is None or nxt.index == host.index or nxt.bullet:
             continue
-        if shape.word_count(nxt.text) > settings.attribution_max_words or shape.ends_sentence(nxt.text):
+        if nxt.n_words > settings.attribution_max_words or shape.ends_sentence(nxt.text):
             continue
         names = {w for w in shape.words(nxt.text) if w[:1].isupper() and len(w) >= NAME_MIN_CHARS}
         dash = nxt.text[:1] in "-–—"

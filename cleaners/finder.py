@@ -298,7 +298,7 @@ def features(view: View, settings: Settings, lang: str | None = None) -> NDArray
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
     sw = stopwords(lang if lang is not None else page_language(blocks))
-    keys = [shape.norm_key(b.text) for b in blocks]
+    keys = [b.key for b in blocks]
     key_counts = Counter(keys)
     base = np.array(
         [_base(b, sw, key_counts[keys[i]] - 1, view.is_removed(i), settings) for i, b in enumerate(blocks)],
@@ -473,7 +473,7 @@ def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], se
         if (
             not blocks[kept[j]].bullet
             and shape.is_heading_shaped(text, settings)
-            and shape.is_prose(blocks[kept[j + 1]].text, settings)
+            and shape.block_is_prose(blocks[kept[j + 1]], settings)
         ):
             out[j] = True
     return out

@@ -61,6 +61,18 @@ class Block:
     line: int = 0
     group: int = 0
     bullet: bool = False
+    # Derived once, when the block is made (every detector needs them; recomputing them per
+    # detector was a fifth of the engine's time): the duplicate-detection key and the word count.
+    key: str = field(default="", compare=False)
+    n_words: int = field(default=-1, compare=False)
+
+    def __post_init__(self) -> None:
+        from cleaners.shape import norm_key, word_count
+
+        if not self.key:
+            object.__setattr__(self, "key", norm_key(self.text))
+        if self.n_words < 0:
+            object.__setattr__(self, "n_words", word_count(self.text))
 
 
 @dataclass(frozen=True, slots=True)

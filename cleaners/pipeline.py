@@ -84,7 +84,7 @@ def _title_from_head_chrome(view: View, first_kept: int | None, settings: Settin
         text = view.doc.blocks[i].text
         if (
             shape.is_heading_shaped(text, settings)
-            and shape.word_count(text) >= settings.recovered_title_min_words
+            and view.doc.blocks[i].n_words >= settings.recovered_title_min_words
             and not view.doc.blocks[i].bullet
             and not _repeats_on_page(view, i)
         ):
@@ -94,8 +94,8 @@ def _title_from_head_chrome(view: View, first_kept: int | None, settings: Settin
 
 def _repeats_on_page(view: View, index: int) -> bool:
     """Menu labels recur on a page (desktop and mobile menus); a headline appears once."""
-    key = shape.norm_key(view.doc.blocks[index].text)
-    return any(shape.norm_key(b.text) == key for b in view.doc.blocks if b.index != index)
+    key = view.doc.blocks[index].key
+    return any(b.key == key for b in view.doc.blocks if b.index != index)
 
 
 def build_article(
@@ -108,7 +108,7 @@ def build_article(
 ) -> Article:
     ps = patterns if patterns is not None else load_patterns()
     kept = list(view.kept())
-    leftover_words = sum(shape.word_count(b.text) for b in kept)
+    leftover_words = sum(b.n_words for b in kept)
     too_short = 0 < leftover_words < settings.article_min_words
     if too_short:
         # What survived is not an article; record it as removed so no block goes unaccounted.
@@ -129,7 +129,7 @@ def build_article(
         view = View(view.doc, MappingProxyType({i: r for i, r in view.removals.items() if i != recovered}))
     elif body:
         first, kind = body[0]
-        if kind is BlockKind.HEADING and shape.word_count(first.text) >= settings.title_min_words:
+        if kind is BlockKind.HEADING and first.n_words >= settings.title_min_words:
             title = first.text
             body = body[1:]
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING
 
 from cleaners.settings import DEFAULT, Settings
+
+if TYPE_CHECKING:
+    from cleaners.model import Block
 
 # Scripts written without spaces between words (kana and CJK ideographs): a run of them is not one
 # word. Two characters per word is the usual rule of thumb for Japanese and Chinese.
@@ -93,3 +97,8 @@ def is_heading_shaped(text: str, settings: Settings = DEFAULT) -> bool:
         return False
     first = t[0]
     return first.isupper() or first.isdigit() or first in _OPEN_QUOTES
+
+
+def block_is_prose(block: Block, settings: Settings = DEFAULT) -> bool:
+    """:func:`is_prose` on a block, using its precomputed word count."""
+    return block.n_words >= settings.body_min_words and ends_sentence(block.text)
