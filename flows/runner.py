@@ -221,6 +221,8 @@ def clean_doc(
     except Exception as exc:  # a bug on one page must not sink a run of thousands
         result = _quarantined(doc.quarantine("clean_error", f"{type(exc).__name__}: {exc}"))
         return dataclasses.replace(result, format=fmt, encoding=decoded.encoding)
+    if doc.metadata:  # what the container knew about the page (a WARC record's fetched_at)
+        article = dataclasses.replace(article, metadata={**article.metadata, **dict(doc.metadata)})
     by_rule = tuple(sorted(article.removals_by_rule().items()))
     by_category = tuple(sorted(article.removals_by_category().items()))
     page_info: dict[str, Any] = (

@@ -115,9 +115,11 @@ def test_warc_ingest_end_to_end(tmp_path: Path) -> None:
     assert record["sources"][0]["uri"] == DE_URL
     assert record["extraction"] == "html:trafilatura"
     assert record["metadata"]["site"] == "Rheinkurier"
+    assert record["metadata"]["fetched_at"] == DATE  # the WARC-Date reaches the article record
     assert "Nach jahrelanger Debatte" in record["text"]
     wet = json.loads((tmp_path / "out" / "articles" / f"{by_uri[WET_URL]['article_id']}.json").read_text("utf-8"))
     assert wet["extraction"] == "text" and "Wochenmarkt der Altstadt" in wet["text"]
+    assert wet["metadata"]["fetched_at"] == DATE
 
 
 def test_truncated_archive_keeps_whole_records_and_quarantines_the_rest(tmp_path: Path) -> None:
