@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# Test Prefect servers are started and stopped by the tests; a log handler that ships logs to an
+# API that has just gone away prints "Error logging to API" at exit. No test reads server logs.
+os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false")
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
