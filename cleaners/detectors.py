@@ -67,7 +67,7 @@ def detect_no_words(view: View, patterns: PatternSet, settings: Settings) -> lis
     return [
         Removal(b.index, "noise.no_words", Category.BOILERPLATE, "no letters or digits")
         for b in view.kept()
-        if not shape.words(b.text)
+        if b.n_words == 0
     ]
 
 
@@ -108,12 +108,16 @@ def detect_code_shape(view: View, patterns: PatternSet, settings: Settings) -> l
 # --------------------------------------------------------------------------- captions
 
 
+# Picture credits that have a caption above them (a site copyright notice, footer.copyright, does not).
+CREDIT_RULES = frozenset({"caption.credit", "caption.agency", "caption.license"})
+
+
 def detect_captions(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
     """The caption that belongs to a credit: the block right before a credit line, when it is
     caption-sized (short, at most two sentences, not a list item)."""
     out: list[Removal] = []
     for index, removal in view.removals.items():
-        if removal.rule not in ("caption.credit", "caption.agency"):
+        if removal.rule not in CREDIT_RULES:
             continue
         prev = index - 1
         if prev < 0 or view.is_removed(prev):

@@ -510,3 +510,16 @@ def test_teaser_label_variants_figure_captions_and_gallery_counters(line: str, r
 def test_weitere_in_a_sentence_is_kept() -> None:
     line = "Weitere Themen der Sitzung waren der Haushalt und die Sanierung der Grundschule am Markt."
     assert_kept(page(BODY_DE, line, BODY_DE2), line)
+
+
+def test_licence_credit_takes_its_caption() -> None:
+    caption = "Der Marktplatz am Abend, vom Rathausturm aus gesehen."
+    art = clean_text(page(BODY_DE, caption, "Foto: Max Muster / CC BY-SA 4.0", BODY_DE2))
+    assert removed(art).get(caption) == "caption.line"
+
+
+def test_site_licence_notice_is_footer_and_takes_no_caption() -> None:
+    notice = "Der Inhalt dieser Seite steht unter einer Creative-Commons-Lizenz (CC BY-SA 4.0)."
+    art = clean_text(page(BODY_DE, BODY_DE2, notice))
+    assert removed(art).get(notice) == "footer.license"
+    assert kept(art) == [BODY_DE, BODY_DE2]
