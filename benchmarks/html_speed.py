@@ -5,7 +5,7 @@ machine the load changes between those runs and the ratio of two docs/s figures 
 Here both systems clean every page in one process, alternating which goes first, twice over, so
 they see the same load; the ratio of their CPU times is what the 0.8x throughput target is about.
 
-    python -m benchmarks.html_speed /work/shared/devset
+    python -m benchmarks.html_speed ../shared/devset
 """
 
 from __future__ import annotations
