@@ -27,7 +27,7 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,6 +41,7 @@ __all__ = [
     "ArticlePlan",
     "Store",
     "atomic_write",
+    "atomic_write_chunks",
     "new_run_id",
 ]
 
@@ -78,11 +79,18 @@ def atomic_write(path: Path, data: bytes) -> None:
     A temp file in the same folder is written, fsynced and renamed over ``path``; on any error the
     temp file is removed and the error propagates.
     """
+    atomic_write_chunks(path, (data,))
+
+
+def atomic_write_chunks(path: Path, chunks: Iterable[bytes]) -> None:
+    """:func:`atomic_write` for content streamed in chunks (a large file copied without reading
+    it into memory)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data)
+            for chunk in chunks:
+                f.write(chunk)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -338,15 +346,4 @@ def _hash_range(path: str, start: int, end: int | None) -> tuple[str, int]:
 
 
 def _copy_range(path: str, start: int, end: int | None, target: Path) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for chunk in _iter_range(path, start, end):
-                f.write(chunk)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    atomic_write_chunks(target, _iter_range(path, start, end))
