@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import math
-import operator
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -67,9 +66,6 @@ class Linear:
     @property
     def vector(self) -> NDArray[np.float64]:
         return _as_vector(self.weights)
-
-    def score(self, x: Sequence[float]) -> float:
-        return self.bias + float(sum(map(operator.mul, self.weights, x)))
 
     def scores(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
         """Log-odds of every row at once."""
@@ -236,17 +232,6 @@ def _base(block: Block, sw: frozenset[str], dup: int, rule_hit: bool, settings: 
         stop_density * math.log1p(n_words),
         len_log if terminal else 0.0,
     ]
-
-
-def _len_buckets(chars: int) -> list[float]:
-    out = [0.0] * (len(LENGTH_EDGES) + 1)
-    for i, edge in enumerate(LENGTH_EDGES):
-        if chars <= edge:
-            out[i] = 1.0
-            break
-    else:
-        out[-1] = 1.0
-    return out
 
 
 # Indices into the base vector reused for neighbour features.

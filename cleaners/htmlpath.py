@@ -117,15 +117,6 @@ class DomRule:
     max_chars: int | None = None
     invisible: bool = False
 
-    def matches_names(self, tag: str, role: str, tokens: set[str], names: str) -> bool:
-        """Whether tag, role or class/id tokens (or the joined class/id string) match."""
-        return (
-            tag in self.tags
-            or (bool(role) and role in self.roles)
-            or not self.tokens.isdisjoint(tokens)
-            or (self.substrings is not None and bool(names) and self.substrings.search(names) is not None)
-        )
-
 
 class DomRuleError(ValueError):
     pass
