@@ -464,11 +464,22 @@ def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], se
     return out
 
 
-def _explain(model: Linear, x: NDArray[np.float64], top: int = 3) -> str:
-    """The features that pushed a block hardest towards boilerplate."""
-    contrib = model.vector * x
-    worst = np.argsort(contrib, kind="stable")[:top]
-    return ", ".join(model.names[i] for i in worst.tolist() if contrib[i] < 0)
+# Features named in a finder removal's detail: the ones that pushed the block hardest.
+EXPLAIN_TOP = 3
+
+
+def _explain(model: Linear, rows: NDArray[np.float64]) -> list[str]:
+    """Per row, the features that pushed the block hardest towards boilerplate (one matrix pass)."""
+    if len(rows) == 0:
+        return []
+    contrib = rows * model.vector
+    worst = np.argsort(contrib, axis=1, kind="stable")[:, :EXPLAIN_TOP]
+    negative = np.take_along_axis(contrib, worst, axis=1) < 0
+    names = model.names
+    return [
+        ", ".join(names[j] for j, neg in zip(row, neg_row, strict=True) if neg)
+        for row, neg_row in zip(worst.tolist(), negative.tolist(), strict=True)
+    ]
 
 
 def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
@@ -487,12 +498,11 @@ def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> 
     keep = revise_subheadings(view, kept, keep, settings)
     first = next(i for i, k in zip(kept, keep, strict=True) if k)
     last = next(i for i, k in zip(reversed(kept), reversed(keep), strict=True) if k)
+    dropped = [(i, zi) for i, k, zi in zip(kept, keep, z, strict=True) if not k]
+    reasons = _explain(model.stage1, rows[[i for i, _ in dropped]])
     out: list[Removal] = []
-    for i, k, zi in zip(kept, keep, z, strict=True):
-        if k:
-            continue
+    for (i, zi), reason in zip(dropped, reasons, strict=True):
         p = 1 / (1 + math.exp(-zi))
-        where = "head" if i < first else "tail" if i > last else "inline"
-        rule = {"head": "content.head_chrome", "tail": "content.tail_chrome", "inline": "content.inline_boilerplate"}
-        out.append(Removal(i, rule[where], Category.BOILERPLATE, f"p={p:.2f}; {_explain(model.stage1, rows[i])}"))
+        rule = "content.head_chrome" if i < first else "content.tail_chrome" if i > last else "content.inline_boilerplate"
+        out.append(Removal(i, rule, Category.BOILERPLATE, f"p={p:.2f}; {reason}"))
     return out
