@@ -77,13 +77,11 @@ def detect_no_words(view: View, patterns: PatternSet, settings: Settings) -> lis
 def detect_phrases(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
     """Line rules from the pattern files: the first group whose pattern covers the block wins."""
     matcher = patterns.line_matcher(SIGNAL_GROUPS)
-    out: list[Removal] = []
-    for block in view.kept():
-        hit = matcher.first(block.text)
-        if hit is not None:
-            rule, m = hit
-            out.append(Removal(block.index, rule.id, rule.category, f"matched {_snippet(m.group(0))!r}"))
-    return out
+    kept = list(view.kept())
+    return [
+        Removal(kept[i].index, rule.id, rule.category, f"matched {_snippet(m.group(0))!r}")
+        for i, rule, m in matcher.scan([b.text for b in kept])
+    ]
 
 
 def detect_code_shape(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:

@@ -503,6 +503,7 @@ def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> 
     out: list[Removal] = []
     for (i, zi), reason in zip(dropped, reasons, strict=True):
         p = 1 / (1 + math.exp(-zi))
-        rule = "content.head_chrome" if i < first else "content.tail_chrome" if i > last else "content.inline_boilerplate"
+        where = "head_chrome" if i < first else "tail_chrome" if i > last else "inline_boilerplate"
+        rule = f"content.{where}"
         out.append(Removal(i, rule, Category.BOILERPLATE, f"p={p:.2f}; {reason}"))
     return out
