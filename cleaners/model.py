@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
 
+from cleaners import shape  # shape needs the model only for type hints
+
 
 class BlockKind(StrEnum):
     """What a block is, as far as a text dump can tell."""
@@ -67,12 +69,10 @@ class Block:
     n_words: int = field(default=-1, compare=False)
 
     def __post_init__(self) -> None:
-        from cleaners.shape import norm_key, word_count
-
         if not self.key:
-            object.__setattr__(self, "key", norm_key(self.text))
+            object.__setattr__(self, "key", shape.norm_key(self.text))
         if self.n_words < 0:
-            object.__setattr__(self, "n_words", word_count(self.text))
+            object.__setattr__(self, "n_words", shape.word_count(self.text))
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,10 @@ import re
 
 from cleaners.model import Block, BlockKind, Document
 from cleaners.settings import DEFAULT, Settings
+from cleaners.shape import norm_keys, word_counts
 
-# List markers scrapers emit for <li> items.
+# List markers scrapers emit for <li> items (lines arrive stripped, so the marker comes first).
+_BULLET_CHARS = frozenset("-*•·▪◦‣\u2013")
 _BULLET = re.compile(r"^\s*(?:[-*•·▪◦‣]|\u2013)\s+(?=\S)")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 # Characters after which a line is complete (sentence end, label, quote close).
@@ -30,40 +32,29 @@ def _is_continuation(prev: str, nxt: str, settings: Settings) -> bool:
 
 def segment_text(text: str, *, settings: Settings = DEFAULT) -> Document:
     """Segment a decoded, newline-normalised text dump into a Document."""
-    blocks: list[Block] = []
+    pieces: list[tuple[str, int, bool, int]] = []  # text, line, bullet, group
     group = 0
     pending: tuple[str, int, bool] | None = None  # text, line, bullet
     prev_blank = True
 
-    def flush() -> None:
-        nonlocal pending
-        if pending is not None:
-            text_, line_, bullet_ = pending
-            blocks.append(
-                Block(
-                    index=len(blocks),
-                    text=text_,
-                    kind=BlockKind.LIST if bullet_ else BlockKind.PARAGRAPH,
-                    line=line_,
-                    group=group,
-                    bullet=bullet_,
-                )
-            )
-            pending = None
-
-    for lineno, raw in enumerate(text.split("\n"), start=1):
-        line = _SPACES.sub(" ", raw).strip()
+    # _SPACES never matches a newline: one pass over the whole text equals one per line
+    for lineno, raw in enumerate(_SPACES.sub(" ", text).split("\n"), start=1):
+        line = raw.strip()
         if not line:
-            flush()
+            if pending is not None:
+                pieces.append((*pending, group))
+                pending = None
             if not prev_blank:
                 group += 1
             prev_blank = True
             continue
         prev_blank = False
-        m = _BULLET.match(line)
-        bullet = m is not None
-        if m is not None:
-            line = line[m.end() :]
+        bullet = False
+        if line[0] in _BULLET_CHARS:
+            m = _BULLET.match(line)
+            if m is not None:
+                bullet = True
+                line = line[m.end() :]
         if (
             pending is not None
             and not bullet
@@ -72,7 +63,26 @@ def segment_text(text: str, *, settings: Settings = DEFAULT) -> Document:
         ):
             pending = (f"{pending[0]} {line}", pending[1], False)
             continue
-        flush()
+        if pending is not None:
+            pieces.append((*pending, group))
         pending = (line, lineno, bullet)
-    flush()
-    return Document(blocks=tuple(blocks))
+    if pending is not None:
+        pieces.append((*pending, group))
+    texts = [p[0] for p in pieces]
+    keys = norm_keys(texts)
+    counts = word_counts(texts)
+    return Document(
+        blocks=tuple(
+            Block(
+                index=i,
+                text=t,
+                kind=BlockKind.LIST if bullet else BlockKind.PARAGRAPH,
+                line=line,
+                group=grp,
+                bullet=bullet,
+                key=key,
+                n_words=n,
+            )
+            for i, ((t, line, bullet, grp), key, n) in enumerate(zip(pieces, keys, counts, strict=True))
+        )
+    )

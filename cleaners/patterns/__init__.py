@@ -278,7 +278,7 @@ class LineMatcher:
             joined = "\n".join(lows)
             starts = list(accumulate((len(low) + 1 for low in lows[:-1]), initial=0))
             for rule in self.gated:
-                for i in _lines_containing(joined, starts, rule.requires):
+                for i in lines_containing(joined, starts, rule.requires):
                     if i not in candidates and rule.matches(texts[i]) is not None:
                         candidates.add(i)
         out: list[tuple[int, Rule, re.Match[str]]] = []
@@ -320,7 +320,7 @@ def _searches(rule: Rule, text: str, low: str) -> bool:
     return (rule.lower.search(low) if rule.lower is not None else rule.regex.search(text)) is not None
 
 
-def _lines_containing(joined: str, starts: list[int], literals: tuple[str, ...]) -> list[int]:
+def lines_containing(joined: str, starts: list[int], literals: tuple[str, ...]) -> list[int]:
     """Lines (by number; ``starts`` are their offsets in ``joined``) containing any of ``literals``,
     in order. Literals never hold a newline, so an occurrence lies inside one line."""
     found: set[int] = set()
