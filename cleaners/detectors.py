@@ -21,7 +21,9 @@ Rule ids produced here (besides the pattern group ids of ``cleaners/patterns/*.t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from bisect import bisect_right
+from collections.abc import Callable, Iterator, Sequence
+from itertools import accumulate
 
 from cleaners import shape
 from cleaners.model import Block, Category, Removal, View
@@ -343,14 +345,31 @@ PULL_QUOTE_MIN_WORDS = 5
 NAME_MIN_CHARS = 4
 
 
-def _host_index(keys: dict[int, str]) -> dict[tuple[str, ...], list[int]]:
-    """Posting lists: first-three-word shingle -> blocks containing it (keeps the search linear)."""
-    index: dict[tuple[str, ...], list[int]] = {}
-    for i, key in keys.items():
-        toks = key.split()
-        for j in range(max(1, len(toks) - 2)):
-            index.setdefault(tuple(toks[j : j + 3]), []).append(i)
-    return index
+# Keys with fewer words are not looked up: a pull quote has PULL_QUOTE_MIN_WORDS words, so only
+# text the key normaliser fuses (a CJK run is one key word) comes out shorter.
+PULL_QUOTE_MIN_KEY_WORDS = 3
+
+
+class _KeyText:
+    """The kept blocks' keys, space-padded and joined by newlines: one C-level substring search
+    finds every block that holds a key as whole words, in document order."""
+
+    def __init__(self, keys: dict[int, str]) -> None:
+        self.order = list(keys)
+        padded = [f" {k} " for k in keys.values()]
+        self.starts = list(accumulate((len(p) + 1 for p in padded[:-1]), initial=0))
+        self.text = "\n".join(padded)
+
+    def holders(self, key: str) -> Iterator[int]:
+        needle = f" {key} "
+        pos = self.text.find(needle)
+        while pos >= 0:
+            line = bisect_right(self.starts, pos) - 1
+            yield self.order[line]
+            nxt = line + 1
+            if nxt >= len(self.starts):
+                return
+            pos = self.text.find(needle, self.starts[nxt])
 
 
 def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
@@ -358,7 +377,7 @@ def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> 
     attribution line under it (a name and role sharing a name with that block)."""
     kept = {b.index: b for b in view.kept()}
     keys = {i: b.key for i, b in kept.items()}
-    postings: dict[tuple[str, ...], list[int]] | None = None
+    key_text: _KeyText | None = None
     out: list[Removal] = []
     for block in kept.values():
         text = block.text
@@ -369,12 +388,12 @@ def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> 
         if not (shape.ends_sentence(text) or shape.is_quoted(text)):
             continue
         key = keys[block.index]
-        if postings is None:
-            postings = _host_index(keys)
-        candidates = postings.get(tuple(key.split()[:3]), [])
+        if key.count(" ") + 1 < PULL_QUOTE_MIN_KEY_WORDS:
+            continue
+        if key_text is None:
+            key_text = _KeyText(keys)
         host = next(
-            (kept[i] for i in candidates if i != block.index and len(keys[i]) > len(key)
-             and f" {key} " in f" {keys[i]} "),
+            (kept[i] for i in key_text.holders(key) if i != block.index and len(keys[i]) > len(key)),
             None,
         )
         if host is None:
