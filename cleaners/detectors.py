@@ -27,7 +27,7 @@ from itertools import accumulate
 
 from cleaners import shape
 from cleaners.model import Block, Category, Removal, View
-from cleaners.patterns import PatternSet
+from cleaners.patterns import PatternSet, candidate_lines
 from cleaners.settings import Settings
 
 Detector = Callable[[View, PatternSet, Settings], list[Removal]]
@@ -147,6 +147,8 @@ def detect_consent(view: View, patterns: PatternSet, settings: Settings) -> list
     signal = patterns.get("consent.signal")
     out: list[Removal] = []
     last_notice = -10 * CONSENT_FOLLOW_BLOCKS
+    lows = [b.text.lower() for b in view.doc.blocks]
+    may_anchor = candidate_lines(anchor, lows)  # blocks outside it have no anchor phrase
     for block in view.doc.blocks:
         rule = view.rule_at(block.index)
         if rule is not None:
@@ -154,7 +156,9 @@ def detect_consent(view: View, patterns: PatternSet, settings: Settings) -> list
                 last_notice = block.index
             continue
         near_notice = block.index - last_notice <= CONSENT_FOLLOW_BLOCKS
-        low = block.text.lower()
+        if not near_notice and may_anchor is not None and block.index not in may_anchor:
+            continue
+        low = lows[block.index]
         a = anchor.count_distinct(block.text, low)
         if a == 0 and not near_notice:
             continue  # without an anchor or a notice above, signals alone never decide
@@ -277,8 +281,10 @@ def detect_comment_threads(view: View, patterns: PatternSet, settings: Settings)
     author = patterns.get("comments.author")
     marker = patterns.get("comments.marker")
     blocks = view.doc.blocks
-    is_author = [author.matches(b.text) is not None for b in blocks]
-    marks = [i for i, b in enumerate(blocks) if is_author[i] or marker.matches(b.text) is not None]
+    texts = [b.text for b in blocks]
+    authors_at = patterns.blocks_matching(author.id, texts)
+    is_author = [i in authors_at for i in range(len(blocks))]
+    marks = sorted(authors_at | patterns.blocks_matching(marker.id, texts))
     if len(marks) < COMMENT_MIN_MARKERS:
         return []
     clusters: list[list[int]] = [[marks[0]]]

@@ -351,6 +351,15 @@ def lines_containing(joined: str, starts: list[int], literals: tuple[str, ...]) 
     return sorted(found)
 
 
+def candidate_lines(rule: Rule, lows: Sequence[str]) -> set[int] | None:
+    """Positions of the lower-cased texts that hold one of the rule's ``requires`` literals (the
+    only ones it can match), or None when the rule has no prefilter."""
+    if not rule.requires:
+        return None
+    starts = list(accumulate((len(low) + 1 for low in lows[:-1]), initial=0))
+    return set(lines_containing("\n".join(lows), starts, rule.requires))
+
+
 def _alternatives(rule: Rule) -> list[str]:
     return [p.pattern for p in rule.parts]
 
@@ -364,6 +373,11 @@ class PatternSet:
 
     def line_matcher(self, exclude: frozenset[str]) -> LineMatcher:
         return _line_matcher(self, exclude)
+
+    def blocks_matching(self, rule_id: str, texts: Sequence[str]) -> set[int]:
+        """Positions of the texts that group ``rule_id`` covers (``Rule.matches``), found with the
+        matcher's per-document shortcuts."""
+        return {i for i, _, _ in _single_matcher(self, rule_id).scan(texts)}
 
     def prefixed(self, prefix: str) -> list[Rule]:
         return [r for rid, r in self.rules.items() if rid.startswith(prefix)]
@@ -443,6 +457,11 @@ def parse_groups(files: dict[str, str]) -> PatternSet:
 @lru_cache(maxsize=8)
 def _line_matcher(ps: PatternSet, exclude: frozenset[str]) -> LineMatcher:
     return LineMatcher.build([r for r in ps.rules.values() if r.id not in exclude])
+
+
+@lru_cache(maxsize=32)
+def _single_matcher(ps: PatternSet, rule_id: str) -> LineMatcher:
+    return LineMatcher.build([ps.get(rule_id)])
 
 
 @lru_cache(maxsize=1)
