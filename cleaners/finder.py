@@ -269,12 +269,14 @@ def page_language(blocks: Sequence[Block], tokens: DocTokens | None = None) -> s
         sample = toks.lower
     words = Counter(sample)
     words.pop("\n", None)
-    counts: Counter[str] = Counter()
-    for w, c in words.items():
-        for lang in index.get(w, ()):
-            counts[lang] += c
-    if not counts:
+    hits = [w for w in words if w in index]  # set-speed filter: most words are no stop word
+    if not hits:
         return ""
+    counts = dict.fromkeys(STOPWORD_LANGS, 0)
+    for w in hits:
+        c = words[w]
+        for lang in index[w]:
+            counts[lang] += c
     # ties go to the earlier language in STOPWORD_LANGS, so the answer is deterministic
     best = max(counts.values())
     return next(lang for lang in STOPWORD_LANGS if counts[lang] == best)
@@ -486,10 +488,13 @@ def revise_features(
         vocab.update(words[i])
     cohesion = np.zeros(n)
     no_words = np.zeros(n)
+    # a word is shared when another confident block has it: for a confident block (counted in
+    # vocab itself) that means two, else one
+    in_vocab = vocab.keys()
+    in_two = {w for w, c in vocab.items() if c > 1}
     for i, ws in enumerate(words):
         if ws:
-            own = 1 if conf_list[i] else 0
-            cohesion[i] = sum(1 for w in ws if vocab[w] > own) / len(ws)
+            cohesion[i] = len(ws & in_two if conf_list[i] else ws & in_vocab) / len(ws)
         else:
             no_words[i] = 1.0
     seen: NDArray[np.int64] = np.cumsum(conf) - conf

@@ -88,13 +88,15 @@ def word_counts(texts: list[str]) -> list[int]:
     """``word_count`` of every text, from one tokenisation of the texts joined by newlines."""
     if not texts or not _joinable(texts):
         return [word_count(t) for t in texts]
-    counts = [0] * len(texts)
-    line = 0
-    for tok in tokens_with_newlines("\n".join(texts)):
-        if tok == "\n":
-            line += 1
-        else:
-            counts[line] += 1
+    # words per text = gaps between the newline tokens (C-level: index() jumps to the next one)
+    toks = tokens_with_newlines("\n".join(texts))
+    counts: list[int] = []
+    prev = -1
+    for _ in range(len(texts) - 1):
+        nxt = toks.index("\n", prev + 1)
+        counts.append(nxt - prev - 1)
+        prev = nxt
+    counts.append(len(toks) - prev - 1)
     return counts
 
 
