@@ -570,10 +570,9 @@ def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], se
     for j in range(1, len(kept) - 1):
         if out[j] or not (out[j - 1] and out[j + 1]):
             continue
-        text = blocks[kept[j]].text
         if (
             not blocks[kept[j]].bullet
-            and shape.is_heading_shaped(text, settings)
+            and shape.block_is_heading_shaped(blocks[kept[j]], settings)
             and shape.block_is_prose(blocks[kept[j + 1]], settings)
         ):
             out[j] = True

@@ -64,8 +64,8 @@ def _kind(block: Block, nxt: Block | None, settings: Settings) -> BlockKind:
         return BlockKind.LIST
     if shape.is_quoted(block.text):
         return BlockKind.QUOTE
-    if nxt is not None and shape.is_heading_shaped(block.text, settings) and not shape.is_prose(
-        block.text, settings
+    if nxt is not None and shape.block_is_heading_shaped(block, settings) and not shape.block_is_prose(
+        block, settings
     ):
         return BlockKind.HEADING
     return BlockKind.PARAGRAPH
@@ -81,9 +81,8 @@ def _title_from_head_chrome(view: View, first_kept: int | None, settings: Settin
             return None
         if r.rule != "content.head_chrome":
             continue
-        text = view.doc.blocks[i].text
         if (
-            shape.is_heading_shaped(text, settings)
+            shape.block_is_heading_shaped(view.doc.blocks[i], settings)
             and view.doc.blocks[i].n_words >= settings.recovered_title_min_words
             and not view.doc.blocks[i].bullet
             and not _repeats_on_page(view, i)

@@ -132,17 +132,24 @@ def is_quoted(text: str) -> bool:
     return len(t) > 2 and t[0] in _OPEN_QUOTES and t[-1] in _CLOSE_QUOTES
 
 
-def is_heading_shaped(text: str, settings: Settings = DEFAULT) -> bool:
-    """Short, no sentence end except ? or !, starts like a headline."""
+def is_heading_shaped(text: str, settings: Settings = DEFAULT, n_words: int | None = None) -> bool:
+    """Short, no sentence end except ? or !, starts like a headline. ``n_words`` is the text's
+    word count when the caller has it (a block's ``n_words``)."""
     t = text.strip()
     if not t or len(t) > settings.heading_max_chars:
         return False
-    if word_count(t) > settings.heading_max_words or word_count(t) == 0:
+    words = word_count(t) if n_words is None else n_words
+    if words > settings.heading_max_words or words == 0:
         return False
     if t[-1] in ".,;:" and not t.endswith("..."):
         return False
     first = t[0]
     return first.isupper() or first.isdigit() or first in _OPEN_QUOTES
+
+
+def block_is_heading_shaped(block: Block, settings: Settings = DEFAULT) -> bool:
+    """:func:`is_heading_shaped` on a block, using its precomputed word count."""
+    return is_heading_shaped(block.text, settings, block.n_words)
 
 
 def block_is_prose(block: Block, settings: Settings = DEFAULT) -> bool:
