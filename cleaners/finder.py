@@ -27,7 +27,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
-from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -35,7 +34,7 @@ from numpy.typing import NDArray
 
 from cleaners import shape
 from cleaners.model import Block, Category, Removal, View
-from cleaners.patterns import PatternSet, lines_containing
+from cleaners.patterns import PatternSet
 from cleaners.settings import Settings
 
 _SEPARATORS = frozenset("|»›•·/>«‹")
@@ -190,8 +189,8 @@ def _class_table() -> NDArray[np.uint8]:
 
 
 _CHAR_CLASS = _class_table()
-# Literals one of which every _URLISH match holds (lower case): blocks without them skip the regex.
-_URLISH_LITERALS = ("http", "www.", "@", ".com", ".de", ".org", ".net")
+# A literal every _URLISH match holds: blocks without one skip the regex.
+_URLISH_HINT = re.compile(r"http|www\.|@|\.(?:com|de|org|net)", re.IGNORECASE)
 _first_char = operator.itemgetter(0)
 
 
@@ -246,13 +245,12 @@ class DocTokens:
         hit = (self.char_class & bit) != 0
         return np.bincount(self.char_line[hit], minlength=len(self.texts)).astype(np.float64)
 
-    def blocks_matching(self, pattern: re.Pattern[str], literals: tuple[str, ...]) -> NDArray[np.float64]:
-        """Per block, 1.0 where ``pattern`` occurs in it; only blocks holding one of ``literals``
-        (lower case; every match contains one) are searched."""
+    def blocks_matching(self, pattern: re.Pattern[str], hint: re.Pattern[str]) -> NDArray[np.float64]:
+        """Per block, 1.0 where ``pattern`` occurs in it; only blocks where ``hint`` (a literal every
+        match holds, never a newline) occurs are searched, found in one pass over the document."""
         out = np.zeros(len(self.texts))
-        lows = [t.lower() for t in self.texts]  # lower() may change lengths: offsets from these
-        starts = list(accumulate((len(t) + 1 for t in lows[:-1]), initial=0))
-        for i in lines_containing("\n".join(lows), starts, literals):
+        lines = {int(self.char_line[m.start()]) for m in hint.finditer(self.joined)}
+        for i in lines:
             if pattern.search(self.texts[i]):
                 out[i] = 1.0
         return out
@@ -331,7 +329,7 @@ def _base_rows(
             n_caps / na,
             np.fromiter((c.islower() for c in first_chars), dtype=np.float64, count=n),
             np.fromiter((c in "„“\"»«'‚" for c in first_chars), dtype=np.float64, count=n),
-            toks.blocks_matching(_URLISH, _URLISH_LITERALS),
+            toks.blocks_matching(_URLISH, _URLISH_HINT),
             prose.astype(np.float64),
             np.log1p(dup),
             rule_hit,
