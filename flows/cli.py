@@ -19,7 +19,6 @@ another run holds the output folder's lock, 1 when the run crashed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import traceback
@@ -254,7 +253,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_CRASH
 
     if args.json:
-        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        from flows.store import report_chunks
+
+        for chunk in report_chunks(report):  # the run report's "inputs" are streamed from disk
+            sys.stdout.write(chunk)
     else:
         _print_summary(out, report)
     return EXIT_OK
@@ -289,11 +291,16 @@ def _print_summary(console: Console, report: dict[str, Any]) -> None:
     for row in summary_rows(report):
         table.add_row(row["metric"], row["value"])
     console.print(table)
-    quarantined = [i for i in report["inputs"] if i["status"] == "quarantined"]
-    for item in quarantined[:MAX_LISTED_QUARANTINED]:
-        console.print(f"  quarantined {item['uri']}: {item.get('reason')}", markup=False, highlight=False)
-    if len(quarantined) > MAX_LISTED_QUARANTINED:
-        console.print(f"  ... and {len(quarantined) - MAX_LISTED_QUARANTINED} more (see runs/{report['run_id']}.json)")
+    listed = 0
+    for item in report["inputs"]:  # streamed (flows.store.EntryLog): only the listed ones are kept
+        if listed == MAX_LISTED_QUARANTINED:
+            break
+        if item["status"] == "quarantined":
+            console.print(f"  quarantined {item['uri']}: {item.get('reason')}", markup=False, highlight=False)
+            listed += 1
+    more = report["counts"]["quarantined"] - listed
+    if more > 0:
+        console.print(f"  ... and {more} more (see runs/{report['run_id']}.json)")
 
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from cleaners.record import dumps_record
 from flows.state import DocRow, FileRow, FileStamp, IngestState
-from flows.store import ArticleInput, Store, _fsync_dir, atomic_write
+from flows.store import ArticleInput, EntryLog, Store, _fsync_dir, atomic_write
 
 if TYPE_CHECKING:
     from flows.runner import BatchResult, DocResult
@@ -139,9 +139,10 @@ class _TopK:
 
 @dataclass(slots=True)
 class RunTotals:
-    """What the report needs from every committed input, without keeping the inputs."""
+    """What the report needs from every committed input, without keeping the inputs: their report
+    entries go to a spool file (:class:`~flows.store.EntryLog`), the rest are counters and top-k."""
 
-    inputs: list[dict[str, Any]] = field(default_factory=list)
+    inputs: EntryLog = field(default_factory=EntryLog)
     counts: Counter[str] = field(default_factory=Counter)
     by_rule: Counter[str] = field(default_factory=Counter)
     by_category: Counter[str] = field(default_factory=Counter)
@@ -183,7 +184,7 @@ class RunCommitter:
         self.run_id = run_id
         self.stamps = dict(stamps or {})
         self.feed = FeedJournal(store.feed_path(run_id))
-        self.totals = RunTotals()
+        self.totals = RunTotals(inputs=store.entry_log())
         self.template_store = template_store
         self.template_plan = template_plan
         self.template_rule = template_rule

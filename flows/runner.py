@@ -13,17 +13,20 @@ cleaned pages' line hashes are added to the history (``OUT/state/templates.sqlit
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import functools
 import os
 import re
 import resource
 import socket
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import TYPE_CHECKING, Any, Final, Literal, cast
 
 from cleaners.decode import SNIFF_CHARS, DecodeError, decode_bytes, sniff_format
 from cleaners.record import Source, article_record
@@ -47,6 +50,7 @@ from flows.templates import (
     ScanFn,
     ScannedPage,
     TemplateBatch,
+    TemplatePlan,
     TemplateStore,
     plan_templates,
     site_key,
@@ -86,6 +90,22 @@ TEMPLATE_WINDOW_DOCS: Final = 2000
 
 # Sites listed in the run report with their count of template lines removed (the rest are summed).
 TEMPLATE_TOP_SITES: Final = 20
+
+# Caches of the engine's libraries keyed by text (module, function): ``lru_cache(maxsize=1024)``,
+# bounded by entries, not bytes. Their keys are whole element texts (~5-25 KB), and with every page
+# distinct they grew by ~3.4 MiB per 2000 pages for the ~30,000 pages it takes to fill them
+# (tracemalloc of a 5,000-page run, benchmarks/RESULTS.md 2026-11-22: a steady climb of the
+# parent's peak memory). Cleared after each batch cleaned or scanned, in the process that did it:
+# their hits are repeated lines within a page; the functions are pure, the output is unchanged.
+TEXT_KEYED_CACHES: Final = (("trafilatura.utils", "trim"), ("trafilatura.utils", "line_processing"))
+
+# After each batch, the C heap's free pages are handed back to the OS (glibc's ``malloc_trim``; a
+# no-op where there is none). The parent's live memory is flat window after window, but glibc keeps
+# freed heap chunks resident and the transient peaks (a batch's records, feed and article bytes, a
+# window's template plan) land at different places each time: without it, peak RSS crept up
+# ~5 MiB per 2000-document window at a flat ~29 MiB in use (mallinfo2 probe of a 10,000-page run,
+# benchmarks/RESULTS.md 2026-11-22). One trim of a ~150 MiB heap takes a few ms; a batch, seconds.
+TRIM_HEAP: Final = True
 
 
 class NoInputsError(ValueError):
@@ -168,8 +188,35 @@ def process_batch(batch: Batch, *, engine: Engine | None = None) -> BatchResult:
                 results.append(dataclasses.replace(result, path=item.path, sha256=item.sha256,
                                                    seconds=time.perf_counter() - t))
             t = time.perf_counter()
+    clear_text_caches()
     return BatchResult(batch.index, tuple(results), batch.docs, time.perf_counter() - start,
                        worker=f"{socket.gethostname()}:{os.getpid()}", peak_rss_kb=_peak_rss_kb())
+
+
+def release_free_memory() -> None:
+    """Hand the C heap's free pages back to the OS (see :data:`TRIM_HEAP`)."""
+    trim = _malloc_trim() if TRIM_HEAP else None
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        fn = ctypes.CDLL(None).malloc_trim  # glibc; musl and macOS have none
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_size_t]
+    fn.restype = ctypes.c_int
+    return cast("Callable[[int], int]", fn)
+
+
+def clear_text_caches() -> None:
+    """Empty :data:`TEXT_KEYED_CACHES` (those of modules already imported; nothing is imported)."""
+    for module, name in TEXT_KEYED_CACHES:
+        clear = getattr(getattr(sys.modules.get(module), name, None), "cache_clear", None)
+        if callable(clear):
+            clear()
 
 
 def _peak_rss_kb() -> int:
@@ -272,6 +319,7 @@ def scan_batch(batch: Batch, sites: frozenset[str], *, engine: Engine | None = N
             if site in sites:
                 hashes = _page_hashes(item, engine)
             results.append(ScannedPage(site, item.sha256, hashes))
+    clear_text_caches()
     return results
 
 
@@ -367,6 +415,7 @@ def run_ingest(
         t = time.perf_counter()
         write_s = scan_s = 0.0
         plans: list[tuple[int, frozenset[str], int]] | None = [] if template_store is not None else None
+        plan: TemplatePlan | None = None
         for window in _windows(batches, TEMPLATE_WINDOW_DOCS):
             if template_store is not None and plans is not None:
                 ts = time.perf_counter()
@@ -374,15 +423,20 @@ def run_ingest(
                 window = plan.batches
                 committer.template_plan = plan
                 plans.append((plan.sites_in_run, frozenset(plan.site_pages), len(plan.scanned)))
+                release_free_memory()  # the passes' temporaries
                 scan_s += time.perf_counter() - ts
             for batch_result in (clean_many or sequential(clean))(window):
                 tw = time.perf_counter()
                 committer.commit_batch(batch_result)
                 write_s += time.perf_counter() - tw
                 done += batch_result.docs
+                del batch_result  # its records are written: not held while the next batch is cleaned
+                release_free_memory()
                 if progress is not None:
                     progress(done, total)
-            committer.template_plan = None
+            # One window's plan in memory at a time (see TEMPLATE_WINDOW_DOCS): this one is dropped
+            # before the next window is planned (holding both was a ~30 MiB step at the 2nd window).
+            committer.template_plan = plan = None
         timings.add("clean_s", time.perf_counter() - t - write_s - scan_s)
         timings.add("write_s", write_s)
 

@@ -27,11 +27,12 @@ import os
 import re
 import secrets
 import tempfile
-from collections.abc import Collection, Iterable, Mapping, Sequence
+import weakref
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import IO, Any, Final, Literal, overload
 
 from cleaners.record import Source, dumps_record, record_sources, with_sources
 from flows.sources import QuarantineItem
@@ -39,10 +40,12 @@ from flows.sources import QuarantineItem
 __all__ = [
     "ArticleInput",
     "ArticlePlan",
+    "EntryLog",
     "Store",
     "atomic_write",
     "atomic_write_chunks",
     "new_run_id",
+    "report_chunks",
 ]
 
 ARTICLES_DIR: Final = "articles"
@@ -61,6 +64,9 @@ QUARANTINE_SHA_HEX: Final = 8
 # Block size for streaming copies and hashes of quarantined inputs (they may be larger than
 # max_bytes, so they are never loaded whole).
 COPY_CHUNK_BYTES: Final = 1024 * 1024
+
+# Bytes read at a time when an :class:`EntryLog` is read back (entries are ~200-500 bytes each).
+ENTRY_LOG_READ_BYTES: Final = 256 * 1024
 
 _UNSAFE_RE: Final = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -281,9 +287,124 @@ class Store:
     # -- run reports ----------------------------------------------------------------------------
 
     def write_run_report(self, run_id: str, report: Mapping[str, Any]) -> Path:
+        """``json.dumps(report, ensure_ascii=False, indent=2)`` plus a newline, written streaming
+        (an :class:`EntryLog` value is read back from its spool file entry by entry)."""
         path = self.run_path(run_id)
-        atomic_write(path, (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        atomic_write_chunks(path, (chunk.encode("utf-8") for chunk in report_chunks(report)))
         return path
+
+    def entry_log(self) -> EntryLog:
+        """A spool for a run report's per-input entries: an unnamed file in ``OUT`` (the output's
+        disk, not a possibly memory-backed temp folder; no folder is created for it)."""
+        return EntryLog(self.root)
+
+
+class EntryLog(Sequence[dict[str, Any]]):
+    """The per-input entries of a run report (``"inputs"``), spooled to an unnamed temporary file
+    so that a run holds none of them in memory however many inputs it has (issue 5: memory stays
+    flat). Read back in order, one at a time: iterating streams the file; ``log[i]`` scans to
+    entry ``i``. Entries must be JSON values (they round-trip exactly: str, int, float, dicts).
+
+    The file is created on the first append (in ``folder``, or the system temp folder) without a
+    name (``O_TMPFILE``, or unlinked at once: nothing is left behind, even by a killed run) and
+    closed with the log. ``json.dumps``
+    does not know this type: write reports with :func:`report_chunks`. A copy or pickle of the log
+    is a plain list."""
+
+    def __init__(self, folder: str | os.PathLike[str] | None = None) -> None:
+        self.folder = folder
+        self._file: IO[bytes] | None = None
+        self._closer: weakref.finalize[[], EntryLog] | None = None
+        self._n = 0
+
+    def append(self, entry: Mapping[str, Any]) -> None:
+        if self._file is None:
+            if self.folder is not None:
+                os.makedirs(self.folder, exist_ok=True)
+            self._file = tempfile.TemporaryFile(dir=self.folder, prefix=".entries-")  # noqa: SIM115 (kept open)
+            self._closer = weakref.finalize(self, self._file.close)  # closed with the log, no warning
+        self._file.write(json.dumps(entry, ensure_ascii=False).encode("utf-8") + b"\n")
+        self._n += 1
+
+    def close(self) -> None:
+        if self._closer is not None:
+            self._closer()
+            self._file = self._closer = None
+        self._n = 0
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        if self._file is None:
+            return
+        self._file.flush()
+        fd, offset, n, rest = self._file.fileno(), 0, self._n, b""
+        while n:  # pread: appends may go on between two entries read
+            block = os.pread(fd, ENTRY_LOG_READ_BYTES, offset)
+            if not block:
+                return
+            offset += len(block)
+            lines = (rest + block).split(b"\n")
+            rest = lines.pop()
+            for line in lines:
+                if not n:
+                    return
+                n -= 1
+                yield json.loads(line)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return list(self)[index]
+        i = index + self._n if index < 0 else index
+        if not 0 <= i < self._n:
+            raise IndexError("entry index out of range")
+        for j, entry in enumerate(self):
+            if j == i:
+                return entry
+        raise IndexError("entry index out of range")  # pragma: no cover - the file was truncated
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Sequence) and not isinstance(other, (str, bytes)):
+            return len(self) == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (list, (list(self),))
+
+    def __repr__(self) -> str:
+        return f"EntryLog({self._n} entries)"
+
+
+def report_chunks(report: Mapping[str, Any]) -> Iterator[str]:
+    """The text of ``json.dumps(report, ensure_ascii=False, indent=2) + "\n"``, in pieces: a
+    top-level :class:`EntryLog` value is written entry by entry instead of being loaded whole."""
+    if not report:
+        yield "{}\n"
+        return
+
+    def nested(value: Any, indent: str) -> str:  # a value as json.dumps renders it at that depth
+        return json.dumps(value, ensure_ascii=False, indent=2).replace("\n", "\n" + indent)
+
+    yield "{"
+    for i, (key, value) in enumerate(report.items()):
+        yield ("," if i else "") + "\n  " + json.dumps(key, ensure_ascii=False) + ": "
+        if isinstance(value, EntryLog):
+            if not value:
+                yield "[]"
+                continue
+            for j, entry in enumerate(value):
+                yield ("," if j else "[") + "\n    " + nested(entry, "    ")
+            yield "\n  ]"
+        else:
+            yield nested(value, "  ")
+    yield "\n}\n"
 
 
 def _read_bytes(path: Path) -> bytes | None:

@@ -344,3 +344,33 @@ def test_jsonl_bom_crlf_and_html_preferred(tmp_path: Path) -> None:
         (f"{path}#7", "html"),
         (f"{path}:2", "text"),
     ]
+
+
+def test_report_holds_no_per_input_list_and_bounded_rankings(tmp_path: Path) -> None:
+    """Many tiny inputs: the report's entries are streamed from a spool file (flows.store.EntryLog),
+    the rankings are top-k, and the report file lists every input (issue 5: memory stays flat)."""
+    from flows.commit import TOP_INPUTS
+    from flows.store import EntryLog
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    n = 3 * TOP_INPUTS
+    for i in range(n):
+        (inbox / f"{i:03}.txt").write_text(f"Tiny page number {i} has one short paragraph of its own text.\n")
+    report = run_ingest([str(inbox)], str(tmp_path / "out"), batch_size=7, templates=False)
+    assert isinstance(report["inputs"], EntryLog) and len(report["inputs"]) == n == report["counts"]["inputs"]
+    assert len(report["slowest"]) == TOP_INPUTS and len(report["most_stripped"]) <= TOP_INPUTS
+    written = load_json(tmp_path / "out" / "runs" / f"{report['run_id']}.json")
+    assert written["inputs"] == list(report["inputs"])
+    assert [e["uri"] for e in written["inputs"]] == [str(inbox / f"{i:03}.txt") for i in range(n)]
+
+
+def test_text_keyed_library_caches_are_emptied_after_a_batch(tmp_path: Path) -> None:
+    from trafilatura import utils as trafilatura_utils
+
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><article><h1>Title</h1><p>" + "A sentence of the story. " * 30
+                    + "</p></article></body></html>")
+    process_batch(make_batches(discover([str(page)]).units)[0])
+    assert trafilatura_utils.trim.cache_info().currsize == 0
+    assert trafilatura_utils.line_processing.cache_info().currsize == 0

@@ -245,3 +245,44 @@ def test_quarantine_byte_range_and_unreadable(tmp_path: Path) -> None:
     gone = store.quarantine(q_item(tmp_path / "gone.txt", "unreadable", copy=False), RUN)
     assert gone.endswith("-unread.txt.reason.json")
     assert json.loads((tmp_path / "out" / gone).read_text())["reason"] == "unreadable"
+
+
+# -- run reports: per-input entries spooled to disk (issue 5: memory stays flat) ---------------------
+
+
+def test_entry_log_roundtrips_and_reads_back_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import pickle
+
+    import flows.store as store_mod
+    from flows.store import EntryLog
+
+    monkeypatch.setattr(store_mod, "ENTRY_LOG_READ_BYTES", 7)  # entries split across reads
+    entries = [{"uri": f"/in/é{i}.txt", "status": "ingested", "seconds": i / 3, "more": {"a": [1, None]}}
+               for i in range(30)]
+    log = EntryLog(tmp_path)
+    assert len(log) == 0 and list(log) == [] and log == []
+    for e in entries:
+        log.append(e)
+    assert len(log) == 30 and list(log) == entries and log == entries
+    assert log[0] == entries[0] and log[-1] == entries[-1] and log[3:5] == entries[3:5]
+    with pytest.raises(IndexError):
+        log[30]
+    assert pickle.loads(pickle.dumps(log)) == entries  # a copy is a plain list
+    assert list(tmp_path.iterdir()) == []  # the spool has no name: nothing to clean up, even after a crash
+    log.close()
+    assert len(log) == 0
+
+
+@pytest.mark.parametrize("n", [0, 1, 3])
+def test_report_chunks_are_json_dumps_with_the_entries_streamed(tmp_path: Path, n: int) -> None:
+    from flows.store import EntryLog, report_chunks
+
+    log = EntryLog(tmp_path)
+    for i in range(n):
+        log.append({"uri": f"ü{i}", "status": "empty", "nested": {"x": [], "y": {}}})
+    report = {"run_id": RUN, "counts": {"inputs": n}, "inputs": log, "slowest": [], "extra": {"k": [1, "ü"]}}
+    plain = {**report, "inputs": list(log)}
+    assert "".join(report_chunks(report)) == json.dumps(plain, ensure_ascii=False, indent=2) + "\n"
+    path = Store(tmp_path / "out").write_run_report(RUN, report)
+    assert path.read_bytes() == (json.dumps(plain, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    assert "".join(report_chunks({})) == "{}\n"
