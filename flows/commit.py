@@ -175,6 +175,7 @@ class RunCommitter:
         batches: Sequence[Batch],
         *,
         stamps: Mapping[str, FileStamp] | None = None,
+        totals: RunTotals | None = None,
         template_store: TemplateStore | None = None,
         template_plan: TemplatePlan | None = None,
         template_rule: str = "",
@@ -184,7 +185,7 @@ class RunCommitter:
         self.run_id = run_id
         self.stamps = dict(stamps or {})
         self.feed = FeedJournal(store.feed_path(run_id))
-        self.totals = RunTotals(inputs=store.entry_log())
+        self.totals = totals if totals is not None else RunTotals(inputs=store.entry_log())
         self.template_store = template_store
         self.template_plan = template_plan
         self.template_rule = template_rule

@@ -394,19 +394,19 @@ def run_ingest(
         found = discover(paths, out=out, batch_size=batch_size)
         if not found.units and not found.missing:
             raise NoInputsError(f"no input files found under: {', '.join(paths)}")
-        selection = state.select(found, run_id, full=not incremental)
+        # The report's entries, in order: missing paths, unchanged/moved inputs, then the batches'.
+        totals = RunTotals(inputs=store.entry_log())
+        for missing in found.missing:
+            totals.add_entry({"uri": missing, "status": "quarantined", "reason": "not_found",
+                              "detail": "no such file or folder"})
+        selection = state.select(found, run_id, full=not incremental, on_skipped=totals.add_entry)
         state.commit(selection.files, selection.docs)
         batches: Sequence[Batch] = make_batches(selection.units, batch_size, max_bytes)
         timings.add("discover_s", time.perf_counter() - t)
 
         template_store = TemplateStore(out) if templates else None
-        committer = RunCommitter(store, state, run_id, batches, stamps=selection.stamps,
+        committer = RunCommitter(store, state, run_id, batches, stamps=selection.stamps, totals=totals,
                                  template_store=template_store, template_rule=TEMPLATE_RULE)
-        committer.add_entries(
-            {"uri": p, "status": "quarantined", "reason": "not_found", "detail": "no such file or folder"}
-            for p in found.missing
-        )
-        committer.add_entries(selection.skipped)
         committer.totals.articles_written += sum(r["articles_written"] for r in recovered)
         total = sum(b.docs for b in batches)
         done = 0

@@ -39,7 +39,7 @@ import json
 import os
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -165,8 +165,8 @@ class Selection:
 
     ``units``: the work (files new or changed, in discovery order); ``stamps``: path → what was
     seen of each selected file; ``skipped``: run-report entries of the documents of unchanged and
-    moved files (their rows' entries); ``rows``: file/doc rows to write now (moved files, and
-    unchanged files whose mtime changed)."""
+    moved files (their rows' entries; empty when ``select`` was given ``on_skipped``); ``rows``:
+    file/doc rows to write now (moved files, and unchanged files whose mtime changed)."""
 
     units: list[WorkUnit] = field(default_factory=list)
     stamps: dict[str, FileStamp] = field(default_factory=dict)
@@ -279,7 +279,8 @@ class IngestState:
 
     # -- selection ------------------------------------------------------------------------------
 
-    def select(self, found: Discovery, run_id: str, *, full: bool = False) -> Selection:
+    def select(self, found: Discovery, run_id: str, *, full: bool = False,
+               on_skipped: Callable[[dict[str, Any]], None] | None = None) -> Selection:
         """Split discovered units into work (new or changed files) and skips (unchanged, moved).
 
         Per file: size and mtime equal to its row → unchanged, unread. Otherwise its sha256 decides:
@@ -289,8 +290,11 @@ class IngestState:
         file) → work. A file that cannot be stat'ed or hashed is work: the reader reports it.
 
         ``full``: every file is work (re-read and re-cleaned, e.g. after an engine upgrade).
+        ``on_skipped``: called with each skipped entry, in order, instead of collecting them in
+        ``skipped`` (a re-run of an unchanged corpus then holds none of them).
         """
         sel = Selection()
+        skip = on_skipped if on_skipped is not None else sel.skipped.append
         for path, units in _by_path(found.units):
             try:
                 st = os.stat(path)
@@ -299,7 +303,7 @@ class IngestState:
                 continue
             row = None if full else self.file(path)
             if row is not None and row.size == st.st_size and row.mtime_ns == st.st_mtime_ns:
-                self._skip(sel, path, row)
+                self._skip(sel, path, row, skip)
                 sel.unchanged_files += 1
                 continue
             try:
@@ -309,29 +313,29 @@ class IngestState:
                 continue
             if row is not None and row.sha256 == sha:
                 sel.files.append(FileRow(path, size, st.st_mtime_ns, sha, row.docs, row.status, row.origin, run_id))
-                self._skip(sel, path, row)
+                self._skip(sel, path, row, skip)
                 sel.unchanged_files += 1
                 continue
             if row is None and not full:
                 origin = next((o for o in self.files_with_sha(sha)
                                if o.path != path and not os.path.exists(o.path)), None)
                 if origin is not None:
-                    self._moved(sel, path, size, st.st_mtime_ns, sha, origin, run_id)
+                    self._moved(sel, path, size, st.st_mtime_ns, sha, origin, run_id, skip)
                     continue
             sel.units.extend(units)
             sel.stamps[path] = FileStamp(size, st.st_mtime_ns, sha)
         return sel
 
-    def _skip(self, sel: Selection, path: str, row: FileRow) -> None:
+    def _skip(self, sel: Selection, path: str, row: FileRow, skip: Callable[[dict[str, Any]], None]) -> None:
         docs = self.docs_of(path)
         if not docs and row.status == "moved" and row.origin:
             docs = self.docs_of(row.origin)
         for doc in docs:
             status = "unchanged" if doc.status in ARTICLE_ROW_STATUSES else doc.status
-            sel.skipped.append({"uri": doc.uri, "status": status, **_rest(doc.entry)})
+            skip({"uri": doc.uri, "status": status, **_rest(doc.entry)})
 
     def _moved(self, sel: Selection, path: str, size: int, mtime_ns: int, sha: str,
-               origin: FileRow, run_id: str) -> None:
+               origin: FileRow, run_id: str, skip: Callable[[dict[str, Any]], None]) -> None:
         sel.moved_files += 1
         sel.files.append(FileRow(path, size, mtime_ns, sha, origin.docs, "moved", origin.path, run_id))
         for doc in self.docs_of(origin.path):
@@ -341,7 +345,7 @@ class IngestState:
             if uri != doc.uri:
                 sel.docs.append(DocRow(uri, path, doc.sha256, status, doc.article_id, origin.path,
                                        _rest(entry), run_id))
-            sel.skipped.append(entry)
+            skip(entry)
 
     # -- writes ---------------------------------------------------------------------------------
 

@@ -456,3 +456,25 @@ def test_large_runs_are_planned_in_windows(tmp_path: Path, monkeypatch: pytest.M
     assert planned == [4, 4, 1]
     assert report["counts"]["articles_written"] == 9 and report["templates"]["pages_hashed_before_cleaning"] > 0
     assert report["templates"]["pages_added_to_history"] == 9
+
+
+def test_unchanged_entries_stream_into_the_report_in_order(tmp_path: Path) -> None:
+    """A re-run's unchanged entries go straight to the report's spool (``on_skipped``), after the
+    missing paths and in discovery order, as when they were collected in ``Selection.skipped``."""
+    from flows.sources import discover
+
+    inbox = tmp_path / "in"
+    inbox.mkdir()
+    pages = [inbox / f"{i}.txt" for i in range(3)]
+    for i, page in enumerate(pages):
+        page.write_text(f"Page {i} tells its own short story in one paragraph of plain text.\n")
+    out = tmp_path / "out"
+    run_ingest([str(inbox)], str(out), templates=False)
+    again = run_ingest([str(tmp_path / "gone"), str(inbox)], str(out), templates=False)
+    assert [(e["uri"], e["status"]) for e in again["inputs"]] == [
+        (str(tmp_path / "gone"), "quarantined"), *((str(p), "unchanged") for p in pages)]
+    assert again["counts"]["unchanged"] == 3 and again["counts"]["quarantined"] == 1
+    seen: list[dict[str, Any]] = []
+    with IngestState(out) as state:
+        selection = state.select(discover([str(inbox)]), "r", on_skipped=seen.append)
+    assert selection.skipped == [] and [e["uri"] for e in seen] == [str(p) for p in pages]
