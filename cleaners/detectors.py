@@ -238,14 +238,15 @@ def detect_promo_tail(view: View, patterns: PatternSet, settings: Settings) -> l
     end."""
     anchor = patterns.get("promo.anchor")
     kept = list(view.kept())
+    may_anchor = candidate_lines(anchor, [b.text.lower() for b in kept])  # the others have none
     # Scan from the end while no prose has been seen; remember the earliest promo start.
     start: Block | None = None
-    for block in reversed(kept):
-        if shape.block_is_prose(block, settings) and not anchor.regex.search(block.text):
+    for pos in range(len(kept) - 1, -1, -1):
+        block = kept[pos]
+        promo = (may_anchor is None or pos in may_anchor) and anchor.regex.search(block.text) is not None
+        if shape.block_is_prose(block, settings) and not promo:
             break
-        if shape.is_shouting(block.text, settings) or (
-            anchor.regex.search(block.text) and not shape.block_is_prose(block, settings)
-        ):
+        if shape.is_shouting(block.text, settings) or (promo and not shape.block_is_prose(block, settings)):
             start = block
     if start is None:
         return []
