@@ -119,6 +119,9 @@ def is_code_shaped(text: str, settings: Settings = DEFAULT) -> bool:
 
 def is_shouting(text: str, settings: Settings = DEFAULT) -> bool:
     """An all-capitals line of several words (promo headlines: 'DER DIGITALE EURO KOMMT!')."""
+    for c in text:  # most lines fail at their second letter: no need to split them into words
+        if c.isalpha() and not c.isupper():
+            return False
     ws = [w for w in words(text) if any(c.isalpha() for c in w)]
     if len(ws) < settings.shout_min_words:
         return False
