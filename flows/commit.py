@@ -183,7 +183,7 @@ class RunCommitter:
         self.store = store
         self.state = state
         self.run_id = run_id
-        self.stamps = dict(stamps or {})
+        self.stamps = dict(stamps or {})  # dropped file by file as files are committed
         self.feed = FeedJournal(store.feed_path(run_id))
         self.totals = totals if totals is not None else RunTotals(inputs=store.entry_log())
         self.template_store = template_store
@@ -214,7 +214,7 @@ class RunCommitter:
         if worker:
             t.workers[worker] = max(t.workers.get(worker, 0), int(getattr(result, "peak_rss_kb", 0)))
         completed: list[str] = []
-        for path in self._batch_paths.get(result.index, ()):
+        for path in self._batch_paths.pop(result.index, ()):
             self._remaining[path] -= 1
             if self._remaining[path] == 0:
                 completed.append(path)
@@ -225,6 +225,11 @@ class RunCommitter:
         if not segments:
             self._commit_segment(result.index, [], completed)
         self._batches += 1
+        for path in completed:  # a committed file's bookkeeping is not needed any more
+            del self._remaining[path]
+            self.stamps.pop(path, None)
+            self._docs_read.pop(path, None)
+            self._transient.discard(path)
 
     # -- one segment ----------------------------------------------------------------------------
 

@@ -407,6 +407,9 @@ def run_ingest(
         template_store = TemplateStore(out) if templates else None
         committer = RunCommitter(store, state, run_id, batches, stamps=selection.stamps, totals=totals,
                                  template_store=template_store, template_rule=TEMPLATE_RULE)
+        files_unchanged, files_moved = selection.unchanged_files, selection.moved_files
+        files_read = len({u.path for u in selection.units})
+        del selection  # the committer drops each file's stamp once the file is committed
         committer.totals.articles_written += sum(r["articles_written"] for r in recovered)
         total = sum(b.docs for b in batches)
         done = 0
@@ -471,9 +474,9 @@ def run_ingest(
             "templates": _template_report(totals, plans, scan_s),
             "incremental": {
                 "enabled": incremental,
-                "files_unchanged": selection.unchanged_files,
-                "files_moved": selection.moved_files,
-                "files_read": len({u.path for u in selection.units}),
+                "files_unchanged": files_unchanged,
+                "files_moved": files_moved,
+                "files_read": files_read,
                 "docs_read": total,
                 "recovered_runs": [r["run_id"] for r in recovered],
             },
