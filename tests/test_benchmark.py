@@ -200,3 +200,17 @@ def test_missing_metrics_print_as_dash() -> None:
     table = devset.format_table([{"system": "x", "pages": 1, "docs_per_s": None, "timing": {}}])
     row = table.splitlines()[2].split()
     assert row[0] == "x" and set(row[1:]) == {"-", "|"}
+
+
+def test_interleaved_speed_command(tmp_path: Path) -> None:
+    """benchmarks.interleaved times every system on the same pages in one process and reports
+    docs/s per CPU-second for each (here cleanfeed against the raw floor, two rounds)."""
+    from benchmarks.interleaved import main as interleaved
+
+    out = tmp_path / "speed.json"
+    assert interleaved([str(MINI), "--systems", "cleanfeed,raw", "--rounds", "2", "--json", str(out)]) == 0
+    got = json.loads(out.read_text(encoding="utf-8"))
+    pages = sum(1 for line in (MINI / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if line.strip())
+    assert got["docs"] == 2 * pages
+    assert set(got["systems"]) == {"cleanfeed", "raw"}
+    assert got["systems"]["cleanfeed"]["cpu_seconds"] > 0
