@@ -268,26 +268,10 @@ class LineMatcher:
     def scan(self, texts: Sequence[str]) -> list[tuple[int, Rule, re.Match[str]]]:
         """``first`` for every text of a document: (position, rule, match) of the texts a rule covers.
 
-        Same answers as calling ``first`` on each text, but the search-mode rules look for their
-        ``requires`` literals once in the whole document instead of once per block."""
+        The groups with a ``requires`` list look for their literals once in the whole document
+        instead of once per block; the others go through the first-character unions."""
         lows = [t.lower() for t in texts]
-        candidates: set[int] = set()
-        full_d, full_r = self.full
-        start_d, start_r = self.start
-        for i, (text, low) in enumerate(zip(texts, lows, strict=True)):
-            full_l = full_d.pattern_for(low) if full_d is not None else None
-            start_l = start_d.pattern_for(low) if start_d is not None else None
-            if (
-                (full_l is not None and full_l.fullmatch(low))
-                or (full_r is not None and full_r.fullmatch(text))
-                or (start_l is not None and start_l.match(low))
-                or (start_r is not None and start_r.match(text))
-            ):
-                candidates.add(i)
-        for rule in self.searchers:
-            for i, (text, low) in enumerate(zip(texts, lows, strict=True)):
-                if i not in candidates and _searches(rule, text, low):
-                    candidates.add(i)
+        candidates = {i for i, (text, low) in enumerate(zip(texts, lows, strict=True)) if self._plain_hit(text, low)}
         if self.gated and lows:
             joined = "\n".join(lows)
             starts = list(accumulate((len(low) + 1 for low in lows[:-1]), initial=0))
@@ -307,25 +291,22 @@ class LineMatcher:
 
     def first(self, text: str) -> tuple[Rule, re.Match[str]] | None:
         """The first rule (in file order) whose pattern covers ``text``."""
-        low = text.lower()
+        hits = self.scan([text])
+        return (hits[0][1], hits[0][2]) if hits else None
+
+    def _plain_hit(self, text: str, low: str) -> bool:
+        """Whether a rule without a ``requires`` list may cover ``text`` (``low`` = ``text.lower()``)."""
         full_d, full_r = self.full
         start_d, start_r = self.start
         full_l = full_d.pattern_for(low) if full_d is not None else None
         start_l = start_d.pattern_for(low) if start_d is not None else None
-        if not (
+        return bool(
             (full_l is not None and full_l.fullmatch(low))
             or (full_r is not None and full_r.fullmatch(text))
             or (start_l is not None and start_l.match(low))
             or (start_r is not None and start_r.match(text))
             or any(_searches(r, text, low) for r in self.searchers)
-            or any(r.hits(text, low) for r in self.gated)
-        ):
-            return None
-        for rule in self.rules:
-            m = rule.matches(text) if rule.hits(text, low) else None
-            if m is not None:
-                return rule, m
-        return None
+        )
 
 
 def _searches(rule: Rule, text: str, low: str) -> bool:
