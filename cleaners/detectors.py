@@ -79,10 +79,12 @@ def detect_no_words(view: View, patterns: PatternSet, settings: Settings) -> lis
 def detect_phrases(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
     """Line rules from the pattern files: the first group whose pattern covers the block wins."""
     matcher = patterns.line_matcher(SIGNAL_GROUPS)
-    kept = list(view.kept())
+    index = view.doc.text_index()
+    # a rule's verdict on a block depends on that block alone: scan them all, skip the removed ones
     return [
-        Removal(kept[i].index, rule.id, rule.category, f"matched {_snippet(m.group(0))!r}")
-        for i, rule, m in matcher.scan([b.text for b in kept])
+        Removal(i, rule.id, rule.category, f"matched {_snippet(m.group(0))!r}")
+        for i, rule, m in matcher.scan(index.texts, index)
+        if i not in view.removals
     ]
 
 
@@ -147,8 +149,9 @@ def detect_consent(view: View, patterns: PatternSet, settings: Settings) -> list
     signal = patterns.get("consent.signal")
     out: list[Removal] = []
     last_notice = -10 * CONSENT_FOLLOW_BLOCKS
-    lows = [b.text.lower() for b in view.doc.blocks]
-    may_anchor = candidate_lines(anchor, lows)  # blocks outside it have no anchor phrase
+    index = view.doc.text_index()
+    lows = index.lows
+    may_anchor = candidate_lines(anchor, index)  # blocks outside it have no anchor phrase
     for block in view.doc.blocks:
         rule = view.rule_at(block.index)
         if rule is not None:
@@ -238,12 +241,11 @@ def detect_promo_tail(view: View, patterns: PatternSet, settings: Settings) -> l
     end."""
     anchor = patterns.get("promo.anchor")
     kept = list(view.kept())
-    may_anchor = candidate_lines(anchor, [b.text.lower() for b in kept])  # the others have none
+    may_anchor = candidate_lines(anchor, view.doc.text_index())  # the others have none
     # Scan from the end while no prose has been seen; remember the earliest promo start.
     start: Block | None = None
-    for pos in range(len(kept) - 1, -1, -1):
-        block = kept[pos]
-        promo = (may_anchor is None or pos in may_anchor) and anchor.regex.search(block.text) is not None
+    for block in reversed(kept):
+        promo = (may_anchor is None or block.index in may_anchor) and anchor.regex.search(block.text) is not None
         if shape.block_is_prose(block, settings) and not promo:
             break
         if shape.is_shouting(block.text, settings) or (promo and not shape.block_is_prose(block, settings)):
@@ -282,10 +284,10 @@ def detect_comment_threads(view: View, patterns: PatternSet, settings: Settings)
     author = patterns.get("comments.author")
     marker = patterns.get("comments.marker")
     blocks = view.doc.blocks
-    texts = [b.text for b in blocks]
-    authors_at = patterns.blocks_matching(author.id, texts)
+    index = view.doc.text_index()
+    authors_at = patterns.blocks_matching(author.id, index.texts, index)
     is_author = [i in authors_at for i in range(len(blocks))]
-    marks = sorted(authors_at | patterns.blocks_matching(marker.id, texts))
+    marks = sorted(authors_at | patterns.blocks_matching(marker.id, index.texts, index))
     if len(marks) < COMMENT_MIN_MARKERS:
         return []
     clusters: list[list[int]] = [[marks[0]]]

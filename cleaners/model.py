@@ -8,9 +8,11 @@ carries the rule that stripped it.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import accumulate
 from types import MappingProxyType
 
 from cleaners import shape  # shape needs the model only for type hints
@@ -97,6 +99,59 @@ class Note:
     value: str
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class TextIndex:
+    """The texts of a document's blocks, lower-cased once for every detector that needs them.
+
+    Phrase rules match lower-cased text, and their literal prefilters search all blocks at once.
+    Most rules only cover short blocks (``max_chars``), so the blocks are kept in order of length:
+    ``joined`` holds the lower-cased texts by increasing length (ties in document order) joined
+    by newlines, and the blocks a length limit admits are a prefix of it.
+    """
+
+    texts: tuple[str, ...]
+    lows: tuple[str, ...]
+    order: tuple[int, ...]  # block positions by increasing text length
+    lengths: tuple[int, ...]  # their text lengths
+    joined: str
+    starts: tuple[int, ...]  # offset in ``joined`` of each block of ``order``
+
+    @classmethod
+    def of(cls, texts: Iterable[str]) -> TextIndex:
+        texts = tuple(texts)
+        lows = tuple(map(str.lower, texts))
+        order = tuple(sorted(range(len(texts)), key=lambda i: len(texts[i])))
+        by_length = [lows[i] for i in order]
+        return cls(
+            texts, lows, order, tuple(len(texts[i]) for i in order), "\n".join(by_length),
+            tuple(accumulate((len(low) + 1 for low in by_length[:-1]), initial=0)),
+        )
+
+    def within(self, max_chars: int | None) -> tuple[int, ...]:
+        """Positions of the blocks whose text is at most ``max_chars`` long (None: all), shortest first."""
+        return self.order if max_chars is None else self.order[: bisect_right(self.lengths, max_chars)]
+
+    def lines_containing(self, literals: Iterable[str], max_chars: int | None = None) -> list[int]:
+        """Positions, in order, of the blocks at most ``max_chars`` long whose lower-cased text
+        contains any of ``literals`` (non-empty and without a newline, so an occurrence lies inside
+        one block)."""
+        n = len(self.order) if max_chars is None else bisect_right(self.lengths, max_chars)
+        if n == 0:
+            return []
+        joined, starts, order = self.joined, self.starts, self.order
+        end = len(joined) if n == len(starts) else starts[n] - 1
+        found: set[int] = set()
+        for lit in literals:
+            pos = joined.find(lit, 0, end)
+            while pos >= 0:
+                k = bisect_right(starts, pos) - 1
+                found.add(order[k])
+                if k + 1 >= n:
+                    break
+                pos = joined.find(lit, starts[k + 1], end)
+        return sorted(found)
+
+
 @dataclass(frozen=True, slots=True)
 class Document:
     """A segmented page."""
@@ -104,9 +159,20 @@ class Document:
     blocks: tuple[Block, ...]
     source_format: str = "text"  # "text" | "html"
     url: str | None = None
+    # TextIndex of the blocks, built by the first detector that asks (see ``text_index``).
+    _text_index: TextIndex | None = field(default=None, init=False, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.blocks)
+
+    def text_index(self) -> TextIndex:
+        """The blocks' texts, lower-cased, as a TextIndex: built on first use and kept with the
+        document (it is derived from the immutable blocks, so every caller sees the same one)."""
+        index = self._text_index
+        if index is None:
+            index = TextIndex.of(b.text for b in self.blocks)
+            object.__setattr__(self, "_text_index", index)
+        return index
 
 
 @dataclass(frozen=True, slots=True)

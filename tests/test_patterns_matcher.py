@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaners.detectors import SIGNAL_GROUPS
+from cleaners.model import TextIndex
 from cleaners.patterns import Rule, first_chars, load, parse_groups
 from cleaners.segment import segment_text
 
@@ -69,6 +70,7 @@ FRAGMENTS = [
     "Dieser Artikel wurde mit maschineller Unterstützung erstellt.", "Anzeige", "3 Min. Lesezeit",
     "Die Regierung hat am Montag neue Regeln beschlossen.", "unter anderem", "Accident under review",
     "Startseite › Politik › Ausland", "Mehr zum Thema", "12 Kommentare", "#news #politik",
+    "Anna Muster sagt:", "November 19, 2019 at 6:34 am", "Antworten",
 ]
 line = st.builds(
     lambda frag, case, pre, post: f"{pre}{getattr(frag, case)()}{post}",
@@ -139,3 +141,37 @@ patterns = ['\\banzeige\\b']
     got = [(i, r.id) for i, r, _ in matcher.scan(texts)]
     assert got == [(0, "a.full"), (1, "b.start"), (2, "c.search"), (4, "b.start")]
     assert re.fullmatch(r"mehr", matcher.scan(["mehr"])[0][2].group(0), re.I)
+
+
+# --------------------------------------------------------------------------- the shared TextIndex
+
+_index_text = st.text(alphabet=st.sampled_from("abcAB İ\n©(x"), max_size=12)
+_literal = st.text(alphabet=st.sampled_from("abc©(x"), min_size=1, max_size=3)
+
+
+@given(st.lists(_index_text, max_size=12), st.lists(_literal, max_size=4), st.one_of(st.none(), st.integers(0, 14)))
+@settings(max_examples=400, deadline=None)
+def test_text_index_lines_equal_the_per_text_check(texts: list[str], literals: list[str], limit: int | None) -> None:
+    index = TextIndex.of(texts)
+    assert index.lows == tuple(t.lower() for t in texts)
+    fits = [i for i, t in enumerate(texts) if limit is None or len(t) <= limit]
+    assert sorted(index.within(limit)) == fits
+    holding = [i for i in fits if any(lit in texts[i].lower() for lit in literals)]
+    assert index.lines_containing(literals, limit) == holding
+
+
+def test_a_document_builds_its_text_index_once() -> None:
+    doc = segment_text("Erste Zeile\n\nZweite Zeile")
+    assert doc.text_index() is doc.text_index()
+    assert doc.text_index().texts == ("Erste Zeile", "Zweite Zeile")
+    assert doc == segment_text("Erste Zeile\n\nZweite Zeile")  # the index is not part of equality
+
+
+@given(st.lists(line, max_size=25))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_blocks_matching_equals_rule_matches(texts: list[str]) -> None:
+    index = TextIndex.of(texts)
+    for rule_id in ("comments.author", "comments.marker", "caption.credit"):
+        rule = PS.get(rule_id)
+        want = {i for i, t in enumerate(texts) if rule.matches(t)}
+        assert PS.blocks_matching(rule_id, texts) == PS.blocks_matching(rule_id, texts, index) == want

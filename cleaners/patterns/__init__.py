@@ -27,15 +27,14 @@ from __future__ import annotations
 import importlib
 import re
 import tomllib
-from bisect import bisect_right
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from itertools import accumulate
+from itertools import compress
 from typing import Any
 
-from cleaners.model import Category
+from cleaners.model import Category, TextIndex
 
 # The parsed form of a pattern (the stdlib's own parser), for first-character dispatch.
 _sre_c: Any = importlib.import_module("re._constants")
@@ -245,11 +244,21 @@ class LineMatcher:
     # rules with a ``requires`` prefilter (any mode): only blocks holding one of its literals
     # are tried, found by one scan of the document per literal
     gated: tuple[Rule, ...] = ()
+    # whether there are rules without a prefilter, and the longest block one of them may cover
+    # (None: no limit)
+    has_plain: bool = True
+    plain_max_chars: int | None = None
+    # the rules a block may match, by the block's first character (lower-cased): a full- or
+    # start-mode rule is left out where none of its alternatives can start with that character
+    # (``first_chars``); ``other_rules`` for every character not in the table
+    first_rules: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
+    other_rules: tuple[Rule, ...] = ()
 
     @classmethod
     def build(cls, rules: list[Rule]) -> LineMatcher:
         gated = tuple(r for r in rules if r.requires)
         plain = [r for r in rules if not r.requires]
+        limits = [r.max_chars for r in plain]
 
         def union(mode: str) -> tuple[Dispatch | None, re.Pattern[str] | None]:
             low = [p for r in plain if r.match == mode and r.lower is not None for p in _alternatives(r)]
@@ -263,26 +272,36 @@ class LineMatcher:
         # patterns with different prefixes (measured: the union was slower than the rules run
         # separately).
         searchers = tuple(r for r in plain if r.match == "search")
-        return cls(tuple(rules), union("full"), union("start"), searchers, gated)
+        max_chars = None if not limits or None in limits else max(m for m in limits if m is not None)
+        starts = [_rule_first_chars(r) for r in rules]
+        first_rules = {
+            c: tuple(r for r, f in zip(rules, starts, strict=True) if f is None or c in f)
+            for c in sorted(set().union(*(f for f in starts if f is not None)))
+        }
+        other_rules = tuple(r for r, f in zip(rules, starts, strict=True) if f is None)
+        return cls(
+            tuple(rules), union("full"), union("start"), searchers, gated, bool(plain), max_chars,
+            first_rules, other_rules,
+        )
 
-    def scan(self, texts: Sequence[str]) -> list[tuple[int, Rule, re.Match[str]]]:
+    def scan(self, texts: Sequence[str], index: TextIndex | None = None) -> list[tuple[int, Rule, re.Match[str]]]:
         """``first`` for every text of a document: (position, rule, match) of the texts a rule covers.
+        ``index`` is the TextIndex of ``texts`` when the caller has it (a document's, shared by its
+        detectors).
 
         The groups with a ``requires`` list look for their literals once in the whole document
         instead of once per block; the others go through the first-character unions."""
-        lows = [t.lower() for t in texts]
-        candidates = {i for i, (text, low) in enumerate(zip(texts, lows, strict=True)) if self._plain_hit(text, low)}
-        if self.gated and lows:
-            joined = "\n".join(lows)
-            starts = list(accumulate((len(low) + 1 for low in lows[:-1]), initial=0))
-            for rule in self.gated:
-                for i in lines_containing(joined, starts, rule.requires):
-                    if i not in candidates and rule.hits(texts[i], lows[i]):
-                        candidates.add(i)
+        idx = index if index is not None else TextIndex.of(texts)
+        lows = idx.lows
+        candidates = self._plain_candidates(texts, lows, idx.within(self.plain_max_chars)) if self.has_plain else set()
+        for rule in self.gated:
+            for i in idx.lines_containing(rule.requires, rule.max_chars):
+                if i not in candidates and rule.hits(texts[i], lows[i]):
+                    candidates.add(i)
         out: list[tuple[int, Rule, re.Match[str]]] = []
         for i in sorted(candidates):
             text, low = texts[i], lows[i]
-            for rule in self.rules:
+            for rule in self.first_rules.get(low[:1], self.other_rules):
                 m = rule.matches(text) if rule.hits(text, low) else None
                 if m is not None:
                     out.append((i, rule, m))
@@ -294,19 +313,40 @@ class LineMatcher:
         hits = self.scan([text])
         return (hits[0][1], hits[0][2]) if hits else None
 
-    def _plain_hit(self, text: str, low: str) -> bool:
-        """Whether a rule without a ``requires`` list may cover ``text`` (``low`` = ``text.lower()``)."""
+    def _plain_candidates(self, texts: Sequence[str], lows: Sequence[str], positions: Sequence[int]) -> set[int]:
+        """Which of ``positions`` hold a text a rule without a ``requires`` list may cover (``lows``
+        are the texts lower-cased): the per-mode unions, each mapped over the texts at C level
+        (one first-character union over all the texts starting with that character)."""
+        by_first: dict[str, list[int]] = {}
+        for i in positions:
+            by_first.setdefault(lows[i][:1], []).append(i)
+        found: set[int] = set()
         full_d, full_r = self.full
         start_d, start_r = self.start
-        full_l = full_d.pattern_for(low) if full_d is not None else None
-        start_l = start_d.pattern_for(low) if start_d is not None else None
-        return bool(
-            (full_l is not None and full_l.fullmatch(low))
-            or (full_r is not None and full_r.fullmatch(text))
-            or (start_l is not None and start_l.match(low))
-            or (start_r is not None and start_r.match(text))
-            or any(_searches(r, text, low) for r in self.searchers)
-        )
+        for first, at in by_first.items():
+            subjects = [lows[i] for i in at]
+            full_l = full_d.pattern_for(first) if full_d is not None else None
+            if full_l is not None:
+                found.update(compress(at, map(full_l.fullmatch, subjects)))
+            start_l = start_d.pattern_for(first) if start_d is not None else None
+            if start_l is not None:
+                found.update(compress(at, map(start_l.match, subjects)))
+        originals = [texts[i] for i in positions]
+        if full_r is not None:
+            found.update(compress(positions, map(full_r.fullmatch, originals)))
+        if start_r is not None:
+            found.update(compress(positions, map(start_r.match, originals)))
+        for rule in self.searchers:
+            found.update(i for i in positions if _searches(rule, texts[i], lows[i]))
+        return found
+
+
+def _rule_first_chars(rule: Rule) -> frozenset[str] | None:
+    """The first characters of the lower-cased blocks ``rule.hits`` can accept (None: any)."""
+    if rule.match == "search" or rule.lower is None:
+        return None
+    firsts = [first_chars(p) for p in _alternatives(rule)]
+    return None if any(f is None for f in firsts) else frozenset().union(*(f for f in firsts if f is not None))
 
 
 def _searches(rule: Rule, text: str, low: str) -> bool:
@@ -316,29 +356,12 @@ def _searches(rule: Rule, text: str, low: str) -> bool:
     return (rule.lower.search(low) if rule.lower is not None else rule.regex.search(text)) is not None
 
 
-def lines_containing(joined: str, starts: list[int], literals: tuple[str, ...]) -> list[int]:
-    """Lines (by number; ``starts`` are their offsets in ``joined``) containing any of ``literals``,
-    in order. Literals never hold a newline, so an occurrence lies inside one line."""
-    found: set[int] = set()
-    n = len(starts)
-    for lit in literals:
-        pos = joined.find(lit)
-        while pos >= 0:
-            line = bisect_right(starts, pos) - 1
-            found.add(line)
-            if line + 1 >= n:
-                break
-            pos = joined.find(lit, starts[line + 1])
-    return sorted(found)
-
-
-def candidate_lines(rule: Rule, lows: Sequence[str]) -> set[int] | None:
-    """Positions of the lower-cased texts that hold one of the rule's ``requires`` literals (the
+def candidate_lines(rule: Rule, index: TextIndex) -> set[int] | None:
+    """Positions of the texts of ``index`` that hold one of the rule's ``requires`` literals (the
     only ones it can match), or None when the rule has no prefilter."""
     if not rule.requires:
         return None
-    starts = list(accumulate((len(low) + 1 for low in lows[:-1]), initial=0))
-    return set(lines_containing("\n".join(lows), starts, rule.requires))
+    return set(index.lines_containing(rule.requires))
 
 
 def _alternatives(rule: Rule) -> list[str]:
@@ -355,10 +378,10 @@ class PatternSet:
     def line_matcher(self, exclude: frozenset[str]) -> LineMatcher:
         return _line_matcher(self, exclude)
 
-    def blocks_matching(self, rule_id: str, texts: Sequence[str]) -> set[int]:
+    def blocks_matching(self, rule_id: str, texts: Sequence[str], index: TextIndex | None = None) -> set[int]:
         """Positions of the texts that group ``rule_id`` covers (``Rule.matches``), found with the
-        matcher's per-document shortcuts."""
-        return {i for i, _, _ in _single_matcher(self, rule_id).scan(texts)}
+        matcher's per-document shortcuts (``index``: the TextIndex of ``texts``, if at hand)."""
+        return {i for i, _, _ in _single_matcher(self, rule_id).scan(texts, index)}
 
     def prefixed(self, prefix: str) -> list[Rule]:
         return [r for rid, r in self.rules.items() if rid.startswith(prefix)]
