@@ -21,6 +21,7 @@ Rule ids produced here (besides the pattern group ids of ``cleaners/patterns/*.t
 
 from __future__ import annotations
 
+import heapq
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from itertools import accumulate
@@ -92,18 +93,23 @@ def detect_code_shape(view: View, patterns: PatternSet, settings: Settings) -> l
     """Script residue by shape: a high share of code punctuation; and bare values (``false``,
     ``42``) sitting between other script lines, as serialized state dumps into text."""
     out: list[Removal] = []
-    for block in view.kept():
-        if shape.is_code_shaped(block.text, settings) and not shape.block_is_prose(block, settings):
-            ratio = shape.code_char_ratio(block.text)
-            out.append(Removal(block.index, "script.code_shape", Category.SCRIPT, f"code chars {ratio:.2f}"))
-    view = view.with_removals(out)
-    for block in view.kept():
-        if block.n_words > 2 or shape.ends_sentence(block.text):
+    kept = list(view.kept())
+    for block, n_code in zip(kept, shape.code_char_counts([b.text for b in kept]), strict=True):
+        size = len(block.text)
+        if size < settings.code_min_chars or n_code / size < settings.code_char_ratio:
             continue
-        prev_rule = view.rule_at(block.index - 1) or ""
-        next_rule = view.rule_at(block.index + 1) or ""
-        if prev_rule.startswith("script.") and next_rule.startswith("script."):
-            out.append(Removal(block.index, "script.state_run", Category.SCRIPT, "value between script lines"))
+        if not shape.block_is_prose(block, settings):
+            out.append(Removal(block.index, "script.code_shape", Category.SCRIPT, f"code chars {n_code / size:.2f}"))
+    script = {i for i, r in view.removals.items() if r.rule.startswith("script.")} | {r.index for r in out}
+    if not script:
+        return out
+    shaped = {r.index for r in out}
+    for block in kept:
+        i = block.index
+        if i in shaped or i - 1 not in script or i + 1 not in script:
+            continue
+        if block.n_words <= 2 and not shape.ends_sentence(block.text):
+            out.append(Removal(i, "script.state_run", Category.SCRIPT, "value between script lines"))
     return out
 
 
@@ -152,25 +158,39 @@ def detect_consent(view: View, patterns: PatternSet, settings: Settings) -> list
     index = view.doc.text_index()
     lows = index.lows
     may_anchor = candidate_lines(anchor, index)  # blocks outside it have no anchor phrase
-    for block in view.doc.blocks:
-        rule = view.rule_at(block.index)
+    # Only blocks that may hold an anchor, embed notices and the blocks right under a notice can
+    # change anything: visit those, in order (a notice found on the way adds the blocks under it).
+    notices = [i for i, r in view.removals.items() if r.rule == "consent.embed_notice"]
+    todo = list(range(len(view.doc.blocks))) if may_anchor is None else [*may_anchor, *notices]
+    todo.extend(j for i in notices for j in range(i + 1, i + 1 + CONSENT_FOLLOW_BLOCKS))
+    heapq.heapify(todo)
+    done = -1
+    while todo:
+        i = heapq.heappop(todo)
+        if i <= done or i >= len(lows):
+            continue
+        done = i
+        rule = view.rule_at(i)
         if rule is not None:
             if rule == "consent.embed_notice":
-                last_notice = block.index
+                last_notice = i
             continue
-        near_notice = block.index - last_notice <= CONSENT_FOLLOW_BLOCKS
-        if not near_notice and may_anchor is not None and block.index not in may_anchor:
+        near_notice = i - last_notice <= CONSENT_FOLLOW_BLOCKS
+        if not near_notice and may_anchor is not None and i not in may_anchor:
             continue
-        low = lows[block.index]
+        block = view.doc.blocks[i]
+        low = lows[i]
         a = anchor.count_distinct(block.text, low)
         if a == 0 and not near_notice:
             continue  # without an anchor or a notice above, signals alone never decide
         s = signal.count_distinct(block.text, low)
         if (a >= 1 and a + s >= CONSENT_MIN_SIGNALS) or (near_notice and a + s >= 1):
             rid = "consent.embed_notice" if near_notice else "consent.cookie_notice"
-            out.append(Removal(block.index, rid, Category.CONSENT, f"{a} consent phrases, {s} signals"))
+            out.append(Removal(i, rid, Category.CONSENT, f"{a} consent phrases, {s} signals"))
             if near_notice:
-                last_notice = block.index
+                last_notice = i
+                for j in range(i + 1, i + 1 + CONSENT_FOLLOW_BLOCKS):
+                    heapq.heappush(todo, j)
     return out
 
 
@@ -208,28 +228,25 @@ def _is_menu_item(block: Block, settings: Settings) -> bool:
 
 def detect_menus(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
     """Runs of short list items before or after the article region are site navigation."""
-    region = _region(view, settings)
-    kept = list(view.kept())
-    out: list[Removal] = []
+    runs: list[list[Block]] = []
     run: list[Block] = []
-
-    def close() -> None:
-        if len(run) >= settings.menu_min_run:
-            outside = region is None or run[-1].index < region[0] or run[0].index > region[1]
-            if outside:
-                out.extend(
-                    Removal(b.index, "navigation.menu", Category.NAVIGATION, f"{len(run)} short list items")
-                    for b in run
-                )
-        run.clear()
-
-    for block in kept:
+    for block in view.kept():
         if _is_menu_item(block, settings):
             run.append(block)
-        else:
-            close()
-    close()
-    return out
+        elif run:
+            runs.append(run)
+            run = []
+    runs.append(run)
+    runs = [r for r in runs if len(r) >= settings.menu_min_run]
+    if not runs:
+        return []  # most pages: no run long enough, no need for the article region
+    region = _region(view, settings)
+    return [
+        Removal(b.index, "navigation.menu", Category.NAVIGATION, f"{len(run)} short list items")
+        for run in runs
+        if region is None or run[-1].index < region[0] or run[0].index > region[1]
+        for b in run
+    ]
 
 
 # --------------------------------------------------------------------------- promo tail
@@ -240,12 +257,14 @@ def detect_promo_tail(view: View, patterns: PatternSet, settings: Settings) -> l
     vocabulary, or a shouting all-caps headline) after which no body paragraph follows, to the
     end."""
     anchor = patterns.get("promo.anchor")
-    kept = list(view.kept())
-    may_anchor = candidate_lines(anchor, view.doc.text_index())  # the others have none
+    blocks = view.doc.blocks
+    lows = view.doc.text_index().lows
     # Scan from the end while no prose has been seen; remember the earliest promo start.
     start: Block | None = None
-    for block in reversed(kept):
-        promo = (may_anchor is None or block.index in may_anchor) and anchor.regex.search(block.text) is not None
+    for block in reversed(blocks):
+        if block.index in view.removals:
+            continue
+        promo = anchor.may_match(lows[block.index]) and anchor.regex.search(block.text) is not None
         if shape.block_is_prose(block, settings) and not promo:
             break
         if shape.is_shouting(block.text, settings) or (promo and not shape.block_is_prose(block, settings)):
@@ -255,8 +274,8 @@ def detect_promo_tail(view: View, patterns: PatternSet, settings: Settings) -> l
     head = _snippet(start.text)
     return [
         Removal(b.index, "promo.tail", Category.PROMO, f"promo block from {head!r}")
-        for b in kept
-        if b.index >= start.index
+        for b in blocks[start.index :]
+        if b.index not in view.removals
     ]
 
 

@@ -96,6 +96,15 @@ def code_char_ratio(text: str) -> float:
     return sum(map(text.count, _CODE_CHARS)) / len(text)
 
 
+_CODE_CHAR = re.compile("[" + re.escape("".join(sorted(_CODE_CHARS))) + "]")
+
+
+def code_char_counts(texts: list[str]) -> list[int]:
+    """How many code punctuation characters every text holds (the numerator of
+    ``code_char_ratio``), one findall per text mapped at C level."""
+    return list(map(len, map(_CODE_CHAR.findall, texts)))
+
+
 _DIGITS = "0123456789"
 
 

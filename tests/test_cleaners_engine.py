@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cleaners import BlockKind, clean_html, clean_text
+from cleaners import BlockKind, clean_html, clean_text, shape
 from cleaners.detectors import DETECTORS
 from cleaners.patterns import PatternError, load, parse_groups
 from cleaners.pipeline import detect
@@ -89,6 +89,12 @@ def test_segmentation_equals_the_line_by_line_rules(lines: list[str]) -> None:
     got = [(b.text, b.line, b.group, b.bullet) for b in segment_text(text).blocks]
     assert got == _segment_line_by_line(text)
     assert _collapse_spaces(text) == _SPACES.sub(" ", text)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from('ab {}[]();=<>"$\\|:'), max_size=30), max_size=8))
+def test_code_char_counts_equal_the_ratio_numerators(texts: list[str]) -> None:
+    assert shape.code_char_counts(texts) == [sum(map(t.count, shape.CODE_CHARS)) for t in texts]
+    assert [round(shape.code_char_ratio(t) * len(t)) for t in texts] == shape.code_char_counts(texts)
 
 
 # --------------------------------------------------------------------------- invariants
