@@ -136,15 +136,15 @@ def build_article(
     blocks = tuple(ArticleBlock(k, b.text) for b, k in body)
     text = "\n\n".join(b.text for b in blocks)
 
-    removed = tuple(
-        RemovedText(view.doc.blocks[i].text, r.rule, r.category, r.detail)
-        for i, r in sorted(view.removals.items())
-    )
-    notes: list[Note] = []
-    for i, r in sorted(view.removals.items()):
-        note_key = ps.rules[r.rule].note if r.rule in ps.rules else None
-        if note_key and all(n.key != note_key for n in notes):
-            notes.append(Note(note_key, view.doc.blocks[i].text))
+    doc_blocks = view.doc.blocks
+    verdicts = sorted(view.removals.items())
+    removed = tuple(RemovedText(doc_blocks[i].text, r.rule, r.category, r.detail) for i, r in verdicts)
+    note_keys = ps.note_keys()
+    notes: dict[str, Note] = {}  # the first block removed by a group with a note sets it
+    for i, r in verdicts:
+        note_key = note_keys.get(r.rule)
+        if note_key is not None and note_key not in notes:
+            notes[note_key] = Note(note_key, doc_blocks[i].text)
 
     empty_reason: str | None = None
     if too_short:
@@ -168,7 +168,7 @@ def build_article(
         language=language,
         language_confidence=confidence,
         removed=removed,
-        notes=tuple(notes),
+        notes=tuple(notes.values()),
         metadata=dict(metadata or {}),
         extraction=extraction,
         empty_reason=empty_reason,

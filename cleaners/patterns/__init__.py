@@ -27,11 +27,12 @@ from __future__ import annotations
 import importlib
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from itertools import compress
+from types import MappingProxyType
 from typing import Any
 
 from cleaners.model import Category, TextIndex
@@ -383,6 +384,10 @@ class PatternSet:
         matcher's per-document shortcuts (``index``: the TextIndex of ``texts``, if at hand)."""
         return {i for i, _, _ in _single_matcher(self, rule_id).scan(texts, index)}
 
+    def note_keys(self) -> Mapping[str, str]:
+        """Rule id -> note key, for the groups that set a note on the article."""
+        return _note_keys(self)
+
     def prefixed(self, prefix: str) -> list[Rule]:
         return [r for rid, r in self.rules.items() if rid.startswith(prefix)]
 
@@ -461,6 +466,11 @@ def parse_groups(files: dict[str, str]) -> PatternSet:
 @lru_cache(maxsize=8)
 def _line_matcher(ps: PatternSet, exclude: frozenset[str]) -> LineMatcher:
     return LineMatcher.build([r for r in ps.rules.values() if r.id not in exclude])
+
+
+@lru_cache(maxsize=8)
+def _note_keys(ps: PatternSet) -> Mapping[str, str]:
+    return MappingProxyType({r.id: r.note for r in ps.rules.values() if r.note})
 
 
 @lru_cache(maxsize=32)
