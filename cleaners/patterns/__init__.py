@@ -102,6 +102,10 @@ class Rule:
             return False
         if self.requires and not any(r in low for r in self.requires):
             return False
+        return self.pattern_hits(text, low)
+
+    def pattern_hits(self, text: str, low: str) -> bool:
+        """``hits`` for a caller that knows ``text`` is short enough and holds a required literal."""
         regex, subject = (self.lower, low) if self.lower is not None else (self.regex, text)
         if self.match == "full":
             return regex.fullmatch(subject) is not None
@@ -297,7 +301,7 @@ class LineMatcher:
         candidates = self._plain_candidates(texts, lows, idx.within(self.plain_max_chars)) if self.has_plain else set()
         for rule in self.gated:
             for i in idx.lines_containing(rule.requires, rule.max_chars):
-                if i not in candidates and rule.hits(texts[i], lows[i]):
+                if i not in candidates and rule.pattern_hits(texts[i], lows[i]):
                     candidates.add(i)
         out: list[tuple[int, Rule, re.Match[str]]] = []
         for i in sorted(candidates):
