@@ -18,6 +18,7 @@ its reason (region and the features that weighed most).
 
 from __future__ import annotations
 
+import bisect
 import json
 import math
 import operator
@@ -74,6 +75,11 @@ class Linear:
         return np.asarray(rows @ self.vector + self.bias, dtype=np.float64)
 
 
+    def contributions(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per row and feature, how much the feature added to the log-odds."""
+        return rows * self.vector
+
+
 @lru_cache(maxsize=8)
 def _as_vector(weights: tuple[float, ...]) -> NDArray[np.float64]:
     v = np.array(weights, dtype=np.float64)
@@ -81,10 +87,53 @@ def _as_vector(weights: tuple[float, ...]) -> NDArray[np.float64]:
     return v
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class MLP:
+    """One hidden layer of rectified units over the raw features: ``relu(x @ w1 + b1) @ w2 + b2``.
+
+    The training standardisation is folded into ``w1``/``b1``; ``mean`` (the training mean of every
+    feature) is kept to explain a score: a feature's contribution is its gradient times its
+    distance from that mean, so an average value explains nothing.
+    """
+
+    names: tuple[str, ...]
+    mean: NDArray[np.float64]
+    w1: NDArray[np.float64]  # features x hidden
+    b1: NDArray[np.float64]
+    w2: NDArray[np.float64]  # hidden
+    b2: float
+
+    def _hidden(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(rows @ self.w1 + self.b1, dtype=np.float64)
+
+    def scores(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Log-odds of every row at once."""
+        if len(rows) == 0:
+            return np.zeros(0)
+        return np.asarray(np.maximum(self._hidden(rows), 0.0) @ self.w2 + self.b2, dtype=np.float64)
+
+    def contributions(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per row and feature, gradient x (value - training mean): the local linear explanation."""
+        if len(rows) == 0:
+            return np.zeros((0, len(self.names)))
+        active = self._hidden(rows) > 0.0
+        grad = (active * self.w2) @ self.w1.T
+        return np.asarray(grad * (rows - self.mean), dtype=np.float64)
+
+
+Scorer = Linear | MLP
+
+
+def _frozen(values: Any) -> NDArray[np.float64]:
+    a = np.array(values, dtype=np.float64)
+    a.setflags(write=False)
+    return a
+
+
 @dataclass(frozen=True, slots=True)
 class FinderModel:
-    stage1: Linear
-    stage2: Linear
+    stage1: Scorer
+    stage2: Scorer
     switch_penalty: float
     threshold_shift: float
     version: str
@@ -96,17 +145,28 @@ def load_model() -> FinderModel:
     return model_from_dict(raw)
 
 
-def linear_from_dict(raw: dict[str, Any], names: tuple[str, ...]) -> Linear:
+def scorer_from_dict(raw: dict[str, Any], names: tuple[str, ...]) -> Scorer:
+    """A stage of the model: ``{"kind": "linear", "weights", "bias"}`` or ``{"kind": "mlp", "mean",
+    "w1", "b1", "w2", "b2"}``, both with the ``features`` they were built for."""
     got = tuple(str(n) for n in raw["features"])
     if got != names:
         raise ValueError("finder_model.json was built for other features; rebuild it with benchmarks.train_finder")
-    return Linear(names, tuple(float(w) for w in raw["weights"]), float(raw["bias"]))
+    kind = raw.get("kind", "linear")
+    if kind == "linear":
+        return Linear(names, tuple(float(w) for w in raw["weights"]), float(raw["bias"]))
+    if kind == "mlp":
+        mlp = MLP(names, _frozen(raw["mean"]), _frozen(raw["w1"]), _frozen(raw["b1"]), _frozen(raw["w2"]),
+                  float(raw["b2"]))
+        if mlp.w1.shape != (len(names), len(mlp.b1)) or mlp.w2.shape != mlp.b1.shape or mlp.mean.shape != (len(names),):
+            raise ValueError("finder_model.json: MLP weight shapes do not fit its features")
+        return mlp
+    raise ValueError(f"finder_model.json: unknown stage kind {kind!r}")
 
 
 def model_from_dict(raw: dict[str, Any]) -> FinderModel:
     return FinderModel(
-        stage1=linear_from_dict(raw["stage1"], FEATURE_NAMES),
-        stage2=linear_from_dict(raw["stage2"], REVISE_NAMES),
+        stage1=scorer_from_dict(raw["stage1"], FEATURE_NAMES),
+        stage2=scorer_from_dict(raw["stage2"], REVISE_NAMES),
         switch_penalty=float(raw["switch_penalty"]),
         threshold_shift=float(raw["threshold_shift"]),
         version=str(raw.get("version", "")),
@@ -544,12 +604,12 @@ def viterbi(scores: Sequence[float], switch_penalty: float) -> list[bool]:
     s0, s1 = -scores[0] / 2, scores[0] / 2
     back: list[tuple[int, int]] = []
     for z in scores[1:]:
-        from0_to0, from1_to0 = s0, s1 - switch_penalty
-        from0_to1, from1_to1 = s0 - switch_penalty, s1
-        b0 = 0 if from0_to0 >= from1_to0 else 1
-        b1 = 0 if from0_to1 >= from1_to1 else 1
-        s0 = max(from0_to0, from1_to0) - z / 2
-        s1 = max(from0_to1, from1_to1) + z / 2
+        # best way into each state: stay (ties stay) or switch and pay the price
+        leave1, leave0 = s1 - switch_penalty, s0 - switch_penalty
+        b0, best0 = (0, s0) if s0 >= leave1 else (1, leave1)
+        b1, best1 = (0, leave0) if leave0 >= s1 else (1, s1)
+        s0 = best0 - z / 2
+        s1 = best1 + z / 2
         back.append((b0, b1))
     state = 1 if s1 >= s0 else 0
     path = [state]
@@ -577,16 +637,46 @@ def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], se
     return out
 
 
+# Rule-id prefix of the repeat detector (cleaners.detectors.detect_repeats): it removes the later
+# copies of a block and keeps the first.
+REPEAT_RULE_PREFIX = "dedupe."
+
+
+def revise_repeated(view: View, kept: Sequence[int], keep: Sequence[bool]) -> list[bool]:
+    """A block whose later copy sits next to article text is article text.
+
+    The repeat detector removed the copy and kept this first one, so dropping it too would lose
+    the text altogether: a lead printed above a teaser box and again at the top of the body, say.
+    "Next to": the nearest block before or after the copy that no rule removed is in the article."""
+    blocks = view.doc.blocks
+    repeated: set[str] = set()
+    for i, r in view.removals.items():
+        if r.rule.startswith(REPEAT_RULE_PREFIX):
+            j = bisect.bisect_left(kept, i)  # kept[j] is the first block after the copy no rule removed
+            if (j < len(kept) and keep[j]) or (j > 0 and keep[j - 1]):
+                repeated.add(blocks[i].key)
+    if not repeated:
+        return list(keep)
+    return [k or blocks[i].key in repeated for i, k in zip(kept, keep, strict=True)]
+
+
 # Features named in a finder removal's detail: the ones that pushed the block hardest.
 EXPLAIN_TOP = 3
 
 
-def _explain(model: Linear, rows: NDArray[np.float64]) -> list[str]:
+def _explain(model: Scorer, rows: NDArray[np.float64]) -> list[str]:
     """Per row, the features that pushed the block hardest towards boilerplate (one matrix pass)."""
     if len(rows) == 0:
         return []
-    contrib = rows * model.vector
-    worst = np.argsort(contrib, axis=1, kind="stable")[:, :EXPLAIN_TOP]
+    contrib = model.contributions(rows)
+    # the EXPLAIN_TOP smallest per row, ties to the lower index (a stable argsort's first columns):
+    # argmin returns the first minimum; each pick is then masked out
+    picked = contrib.copy()
+    at = np.arange(len(rows))
+    worst = np.empty((len(rows), min(EXPLAIN_TOP, contrib.shape[1])), dtype=np.intp)
+    for k in range(worst.shape[1]):
+        worst[:, k] = np.argmin(picked, axis=1)
+        picked[at, worst[:, k]] = np.inf
     negative = np.take_along_axis(contrib, worst, axis=1) < 0
     names = model.names
     return [
@@ -609,6 +699,7 @@ def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> 
         # stands and the page is kept as the rules left it.
         return []
     keep = revise_subheadings(view, kept, keep, settings)
+    keep = revise_repeated(view, kept, keep)
     first = next(i for i, k in zip(kept, keep, strict=True) if k)
     last = next(i for i, k in zip(reversed(kept), reversed(keep), strict=True) if k)
     dropped = [(i, zi) for i, k, zi in zip(kept, keep, z, strict=True) if not k]

@@ -1,0 +1,140 @@
+"""The finder's model stages: the shipped file loads, the net computes what its JSON says, and its
+explanations (gradient x distance from the training mean) are exact where the net is linear."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from cleaners import clean_text, finder
+from cleaners.model import Block, Category, Document, Removal, View
+
+NAMES = ("a", "b", "c")
+
+
+def _mlp_dict(
+    w1: list[list[float]], b1: list[float], w2: list[float], b2: float, mean: list[float]
+) -> dict[str, object]:
+    return {"kind": "mlp", "features": list(NAMES), "mean": mean, "w1": w1, "b1": b1, "w2": w2, "b2": b2}
+
+
+def test_mlp_scores_are_relu_net() -> None:
+    raw = _mlp_dict([[1.0, -1.0], [0.5, 2.0], [0.0, 1.0]], [0.0, -1.0], [2.0, -3.0], 0.5, [0.0, 0.0, 0.0])
+    net = finder.scorer_from_dict(raw, NAMES)
+    rows = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 1.0], [-2.0, 0.0, 0.0]])
+    # by hand: hidden = relu(x @ w1 + b1); z = hidden @ w2 + b2
+    expected = [
+        max(1.0, 0) * 2.0 + max(-1.0 - 1.0, 0) * -3.0 + 0.5,  # h = (1, 0)
+        max(0.5, 0) * 2.0 + max(2.0 + 1.0 - 1.0, 0) * -3.0 + 0.5,  # h = (0.5, 2)
+        max(-2.0, 0) * 2.0 + max(2.0 - 1.0, 0) * -3.0 + 0.5,  # h = (0, 1)
+    ]
+    assert net.scores(rows).tolist() == pytest.approx(expected)
+    assert net.scores(np.zeros((0, 3))).shape == (0,)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    w1=hnp.arrays(np.float64, (3, 4), elements=st.floats(-2, 2)),
+    w2=hnp.arrays(np.float64, (4,), elements=st.floats(-2, 2)),
+    x=hnp.arrays(np.float64, (3,), elements=st.floats(-1, 1)),
+    mean=hnp.arrays(np.float64, (3,), elements=st.floats(-1, 1)),
+)
+def test_mlp_contributions_add_up_where_the_net_is_linear(w1, w2, x, mean) -> None:  # type: ignore[no-untyped-def]
+    # biases large enough that every hidden unit is active at x and at the mean: the net is one
+    # linear map between them, so the contributions sum to exactly the change in score
+    b1 = [20.0] * 4
+    net = finder.scorer_from_dict(_mlp_dict(w1.tolist(), b1, w2.tolist(), 0.0, mean.tolist()), NAMES)
+    contrib = net.contributions(x[None, :])[0]
+    delta = net.scores(x[None, :])[0] - net.scores(mean[None, :])[0]
+    assert contrib.sum() == pytest.approx(delta, abs=1e-9)
+
+
+def test_linear_contributions_are_weight_times_value() -> None:
+    lin = finder.scorer_from_dict({"features": list(NAMES), "weights": [1.0, -2.0, 0.5], "bias": 0.1}, NAMES)
+    assert isinstance(lin, finder.Linear)
+    assert lin.contributions(np.array([[2.0, 1.0, 4.0]])).tolist() == [[2.0, -2.0, 2.0]]
+
+
+@pytest.mark.parametrize(
+    "broken",
+    [
+        {"features": ["a", "b"]},  # other features than the code computes
+        {"w1": [[1.0], [1.0]]},  # first layer for two features, not three
+        {"w2": [1.0, 1.0, 1.0]},  # output layer for three hidden units, the first has one
+        {"mean": [0.0]},
+        {"kind": "forest"},
+    ],
+)
+def test_malformed_stage_is_refused(broken: dict[str, object]) -> None:
+    raw = _mlp_dict([[1.0], [1.0], [1.0]], [0.0], [1.0], 0.0, [0.0, 0.0, 0.0]) | broken
+    with pytest.raises(ValueError):
+        finder.scorer_from_dict(raw, NAMES)
+
+
+def test_shipped_model_loads_and_explains_its_removals() -> None:
+    model = finder.load_model()
+    assert model.stage1.names == finder.FEATURE_NAMES and model.stage2.names == finder.REVISE_NAMES
+    # a page of prose between menu lines: every finder removal names the features behind it
+    menu = "\n".join(["Startseite", "Politik", "Wirtschaft", "Sport", "Kultur", "Kontakt", "Impressum"])
+    prose = " ".join(
+        ["Der Gemeinderat hat am Dienstagabend nach langer Debatte beschlossen, die alte Schule am Markt zu"
+         " sanieren und dort ab dem kommenden Herbst eine Bibliothek einzurichten."] * 3
+    )
+    text = f"{menu}\n\nSchule wird Bibliothek\n\n{prose}\n\n{prose.replace('Dienstagabend', 'Mittwoch')}\n\n{menu}"
+    art = clean_text(text)
+    finder_removals = [r for r in art.removed if r.rule.startswith("content.")]
+    assert finder_removals, [r.rule for r in art.removed]
+    for r in finder_removals:
+        p, _, features = r.detail.partition("; ")
+        assert p.startswith("p=")
+        assert all(name in finder.FEATURE_NAMES for name in features.split(", ") if name)
+    assert "Bibliothek einzurichten" in art.text
+    assert "Impressum" not in art.text
+
+
+def test_shipped_model_file_is_what_the_trainer_writes() -> None:
+    from importlib import resources
+
+    raw = json.loads((resources.files("cleaners.data") / "finder_model.json").read_text(encoding="utf-8"))
+    assert {"version", "stage1", "stage2", "switch_penalty", "threshold_shift"} <= raw.keys()
+    assert raw["stage1"].get("kind", "linear") in ("linear", "mlp")
+
+
+def _view(texts: list[str], removals: dict[int, str]) -> View:
+    doc = Document(tuple(Block(i, t) for i, t in enumerate(texts)))
+    view = View(doc)
+    return view.with_removals(Removal(i, rule, Category.DUPLICATE, "") for i, rule in removals.items())
+
+
+def test_revise_repeated_keeps_the_original_of_a_copy_next_to_the_article() -> None:
+    lead = "Der Rat hat die Sanierung der Schule beschlossen, die Bibliothek zieht im Herbst ein."
+    body = ["Der Umbau kostet zwei Millionen Euro.", "Die Arbeiten beginnen im Mai."]
+    texts = ["Menü", lead, "Gerade lesen andere", lead, *body, "Impressum"]
+    view = _view(texts, {3: "dedupe.repeated_lead"})
+    kept = view.kept_indices()  # 0, 1, 2, 4, 5, 6
+    # the finder's first verdict: the body only; the copy (3) lies right before it
+    assert finder.revise_repeated(view, kept, [False, False, False, True, True, False]) == [
+        False, True, False, True, True, False]
+    # the same when the copy follows article text
+    assert finder.revise_repeated(view, kept, [False, False, True, False, False, False]) == [
+        False, True, True, False, False, False]
+    # a copy between two dropped blocks is no evidence
+    assert finder.revise_repeated(view, kept, [False, False, False, False, True, False]) == [
+        False, False, False, False, True, False]
+
+
+def test_revise_repeated_ignores_copies_away_from_the_article() -> None:
+    teaser = "Lesen Sie hier, warum die Bibliothek erst im Herbst in die alte Schule einzieht."
+    texts = ["Menü", teaser, "Der Umbau kostet zwei Millionen Euro.", "Die Arbeiten beginnen im Mai.", "Mehr",
+             teaser]
+    view = _view(texts, {5: "dedupe.repeated_block"})
+    keep = [False, False, True, True, False]
+    assert finder.revise_repeated(view, view.kept_indices(), keep) == keep
+    # a copy removed by another rule is no evidence either
+    view = _view(["Menü", teaser, "Der Umbau kostet zwei Millionen Euro.", teaser, "Ende."], {3: "teaser.related"})
+    assert finder.revise_repeated(view, view.kept_indices(), [False, False, True, True]) == [False, False, True, True]
