@@ -138,3 +138,22 @@ def test_revise_repeated_ignores_copies_away_from_the_article() -> None:
     # a copy removed by another rule is no evidence either
     view = _view(["Menü", teaser, "Der Umbau kostet zwei Millionen Euro.", teaser, "Ende."], {3: "teaser.related"})
     assert finder.revise_repeated(view, view.kept_indices(), [False, False, True, True]) == [False, False, True, True]
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 3))
+def test_merged_net_is_the_mean_of_its_members(seed: int, k: int) -> None:
+    """The trainer ships the mean of several nets as one wider net (benchmarks.train_finder)."""
+    from benchmarks.train_finder import merged_net
+
+    rng = np.random.default_rng(seed)
+    d, h = 3, 4
+    mu, sd = rng.normal(size=d), rng.uniform(0.5, 2.0, size=d)
+    members = [(rng.normal(size=(d, h)), rng.normal(size=h), rng.normal(size=h), float(rng.normal())) for _ in range(k)]
+    x = rng.normal(size=(5, d))
+    xs = (x - mu) / sd
+    by_hand = np.mean([np.maximum(xs @ w1 + b1, 0.0) @ w2 + b2 for w1, b1, w2, b2 in members], axis=0)
+    net = merged_net(NAMES, mu, sd, members)
+    assert net.scores(x) == pytest.approx(by_hand, abs=1e-9)
+    singles = [merged_net(NAMES, mu, sd, [m]) for m in members]
+    assert net.contributions(x) == pytest.approx(np.mean([s.contributions(x) for s in singles], axis=0), abs=1e-9)
