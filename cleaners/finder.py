@@ -2,14 +2,17 @@
 
 Two passes, as jusText does, with features a text dump still carries:
 
-1. *classify*: every block gets a probability of being article text from a logistic model over its
-   shape (length, sentence end, stop-word density in the page's language, title-case share, code
-   punctuation, list marker, ...) and its context (position, prose density around it, neighbours'
-   shape, whether a phrase rule fired next to it, how often the line repeats on the page);
-2. *revise*: a two-state Viterbi pass over the block sequence (article / boilerplate) with a price
-   for every switch, so short blocks follow their neighbours and the article comes out as one
+1. *classify*: every block gets a probability of being article text from a small model (a
+   one-hidden-layer net, or logistic regression; see ``Scorer``) over its shape (length, sentence
+   end, stop-word density in the page's language, title-case share, code punctuation, list
+   marker, ...) and its context (position, prose density around it, neighbours' shape, whether a
+   phrase rule fired next to it, how often the line repeats on the page);
+2. *revise*: a second model scores every block again from the first pass's probabilities around
+   it, then a two-state Viterbi pass over the block sequence (article / boilerplate) with a price
+   for every switch makes short blocks follow their neighbours, so the article comes out as one
    or a few contiguous regions; what lies before the first and after the last article block is
-   head and tail chrome.
+   head and tail chrome. Two structural revisions follow: headline-shaped blocks between article
+   blocks are subheadings, and the first copy of a block repeated next to the article stays.
 
 The model is a small JSON file (``cleaners/data/finder_model.json``) built by
 ``python -m benchmarks.train_finder`` from the dev set only; every removal it makes still names
@@ -235,14 +238,14 @@ LANGUAGE_SAMPLE_BLOCKS = 400
 _NEWLINE = ord("\n")
 # Character classes counted per block, as bits of one lookup table over the Basic Multilingual
 # Plane (every class member is in it; code points above it map to U+FFFF, in no class).
-DIGIT, CODE, SEPARATOR, TERMINAL = 1, 2, 4, 8
+DIGIT, CODE, SEPARATOR, TERMINAL, CLOSING = 1, 2, 4, 8, 16
 _BMP = 0xFFFF
 
 
 def _class_table() -> NDArray[np.uint8]:
     table = np.zeros(_BMP + 1, dtype=np.uint8)
     for bit, chars in ((DIGIT, "0123456789"), (CODE, shape.CODE_CHARS), (SEPARATOR, _SEPARATORS),
-                       (TERMINAL, ".!?…。！？")):
+                       (TERMINAL, shape.SENTENCE_END_CHARS), (CLOSING, shape.CLOSING_CHARS)):
         table[[ord(c) for c in chars]] |= bit
     table.setflags(write=False)
     return table
@@ -271,6 +274,7 @@ class DocTokens:
     # per character of ``joined``: its class bits and its block
     char_class: NDArray[np.uint8]
     char_line: NDArray[np.int64]
+    ends: NDArray[np.int64]  # per block, the offset in ``joined`` just past its text
 
     @classmethod
     def of(cls, blocks: Sequence[Block]) -> DocTokens:
@@ -279,8 +283,10 @@ class DocTokens:
         tokens = shape.tokens_with_newlines(joined)
         nl = np.array(list(map("\n".__eq__, tokens)), dtype=bool)
         codes = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+        newline = codes == _NEWLINE
         return cls(texts, joined, tokens, list(map(str.lower, tokens)), np.cumsum(nl), ~nl,
-                   _CHAR_CLASS[np.minimum(codes, _BMP)], np.cumsum(codes == _NEWLINE))
+                   _CHAR_CLASS[np.minimum(codes, _BMP)], np.cumsum(newline),
+                   np.append(np.flatnonzero(newline), len(codes)))
 
     def per_block(self, flags: NDArray[np.bool_] | NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """Per block, the number of words (or the sum of ``flags`` over its words)."""
@@ -299,6 +305,17 @@ class DocTokens:
         nl = np.flatnonzero(~self.is_word).tolist()
         low = self.lower
         return [low[a:b] for a, b in zip([0, *(i + 1 for i in nl)], [*nl, len(low)], strict=True)]
+
+    def ends_sentence(self) -> NDArray[np.bool_]:
+        """Per block, ``shape.ends_sentence`` of its text: its last character that is no closing
+        quote or bracket is a sentence end (the newline before a block is neither, so the search
+        never leaves the block)."""
+        other = np.flatnonzero((self.char_class & CLOSING) == 0)
+        last = np.searchsorted(other, self.ends) - 1
+        found = last >= 0
+        out = np.zeros(len(self.ends), dtype=bool)
+        out[found] = (self.char_class[other[last[found]]] & TERMINAL) != 0
+        return out
 
     def char_counts(self, bit: int) -> NDArray[np.float64]:
         """Per block, how many of its characters are in the class ``bit``."""
@@ -359,7 +376,7 @@ def _base_rows(
     n_caps = toks.per_block(alpha & toks.flags(str.isupper) & (lens != 1))
     word_chars = toks.per_block(lens)
     chars = np.fromiter(map(len, texts), dtype=np.float64, count=n)
-    terminal = np.fromiter(map(shape.ends_sentence, texts), dtype=bool, count=n)
+    terminal = toks.ends_sentence()
     prose = (n_words >= settings.body_min_words) & terminal
     len_log = np.log1p(chars)
     stop_density = n_stop / nw

@@ -17,8 +17,11 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 WORD = re.compile(rf"[{_CJK}]{{1,2}}|[^\W{_CJK}]+", re.UNICODE)
 _WORD = WORD
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-# Sentence end: . ! ? … optionally followed by closing quotes/brackets.
-_TERMINAL = re.compile(r"[.!?…。！？][\"'“”»«)\]」』）]*$")
+# Sentence end: . ! ? … optionally followed by closing quotes/brackets (public: the finder reads
+# them per document).
+SENTENCE_END_CHARS = ".!?…。！？"
+CLOSING_CHARS = "\"'“”»«)]」』）"
+_TERMINAL = re.compile(f"[{re.escape(SENTENCE_END_CHARS)}][{re.escape(CLOSING_CHARS)}]*$")
 _SENTENCE_SPLIT = re.compile(
     r"[.!?…]+[\"'“”»«)\]]*\s+(?=[\"'„“»«(\[]?[A-ZÄÖÜÀ-Ý0-9])|[。！？]+[」』）]*"
 )
