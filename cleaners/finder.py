@@ -22,6 +22,7 @@ its reason (region and the features that weighed most).
 from __future__ import annotations
 
 import bisect
+import itertools
 import json
 import math
 import operator
@@ -300,11 +301,16 @@ class DocTokens:
         src = self.tokens if source is None else source
         return np.array(list(map(test, src)), dtype=bool)
 
-    def lower_words(self) -> list[list[str]]:
-        """The lower-cased words of every block."""
-        nl = np.flatnonzero(~self.is_word).tolist()
+    def content_words(self, sw: frozenset[str]) -> list[set[str]]:
+        """Per block, the set of its lower-cased words that are content words: at least
+        CONTENT_WORD_MIN characters and not in ``sw``."""
         low = self.lower
-        return [low[a:b] for a, b in zip([0, *(i + 1 for i in nl)], [*nl, len(low)], strict=True)]
+        lens = np.fromiter(map(len, low), dtype=np.int64, count=len(low))
+        keep = self.is_word & (lens >= CONTENT_WORD_MIN) & ~self.flags(sw.__contains__, low)
+        words = list(itertools.compress(low, keep.tolist()))
+        # the kept words are in block order: block k's are those from its first index to the next's
+        bounds = np.searchsorted(self.line[keep], np.arange(len(self.texts) + 1)).tolist()
+        return [set(words[a:b]) for a, b in itertools.pairwise(bounds)]
 
     def ends_sentence(self) -> NDArray[np.bool_]:
         """Per block, ``shape.ends_sentence`` of its text: its last character that is no closing
@@ -344,7 +350,7 @@ def page_language(blocks: Sequence[Block], tokens: DocTokens | None = None) -> s
         sample = toks.lower
     words = Counter(sample)
     words.pop("\n", None)
-    hits = [w for w in words if w in index]  # set-speed filter: most words are no stop word
+    hits = words.keys() & index.keys()  # one C-level intersection: most words are no stop word
     if not hits:
         return ""
     counts = dict.fromkeys(STOPWORD_LANGS, 0)
@@ -553,11 +559,8 @@ def revise_features(
         prev = i
     # cohesion: vocabulary of the confident blocks, counted per word so a block can be left out
     conf_list = conf.tolist()
-    lower = (tokens if tokens is not None else DocTokens.of([Block(i, t) for i, t in enumerate(texts)])).lower_words()
-    words = [
-        {w for w in ws if len(w) >= CONTENT_WORD_MIN and w not in sw} if (conf_list[i] or not removed[i]) else set()
-        for i, ws in enumerate(lower)
-    ]
+    toks = tokens if tokens is not None else DocTokens.of([Block(i, t) for i, t in enumerate(texts)])
+    words = [ws if (conf_list[i] or not removed[i]) else set() for i, ws in enumerate(toks.content_words(sw))]
     vocab: Counter[str] = Counter()
     for i in conf_idx.tolist():
         vocab.update(words[i])

@@ -88,6 +88,12 @@ def check(view: View) -> None:
     got = rows[:, : len(finder._BASE)]
     for j, name in enumerate(finder._BASE):
         np.testing.assert_allclose(got[:, j], want[:, j], rtol=1e-12, atol=1e-12, err_msg=name)
+    # the content words stage 2's cohesion reads
+    content = [
+        {w for w in map(str.lower, shape.words(b.text)) if len(w) >= finder.CONTENT_WORD_MIN and w not in sw}
+        for b in blocks
+    ]
+    assert finder.DocTokens.of(blocks).content_words(sw) == content
 
 
 def test_features_match_reference_on_seeds() -> None:
