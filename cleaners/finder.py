@@ -78,7 +78,6 @@ class Linear:
             return np.zeros(0)
         return np.asarray(rows @ self.vector + self.bias, dtype=np.float64)
 
-
     def contributions(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
         """Per row and feature, how much the feature added to the log-odds."""
         return rows * self.vector
