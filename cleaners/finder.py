@@ -29,7 +29,7 @@ import operator
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -275,6 +275,9 @@ class DocTokens:
     char_class: NDArray[np.uint8]
     char_line: NDArray[np.int64]
     ends: NDArray[np.int64]  # per block, the offset in ``joined`` just past its text
+    # stop-word flags of the tokens per stop-word list, computed once (block features and stage 2
+    # both read them)
+    _stops: dict[frozenset[str], NDArray[np.bool_]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, blocks: Sequence[Block]) -> DocTokens:
@@ -300,12 +303,19 @@ class DocTokens:
         src = self.tokens if source is None else source
         return np.array(list(map(test, src)), dtype=bool)
 
+    def is_stop(self, sw: frozenset[str]) -> NDArray[np.bool_]:
+        """Per token, whether its lower-cased form is in ``sw``."""
+        flags = self._stops.get(sw)
+        if flags is None:
+            flags = self._stops[sw] = self.flags(sw.__contains__, self.lower)
+        return flags
+
     def content_words(self, sw: frozenset[str]) -> list[set[str]]:
         """Per block, the set of its lower-cased words that are content words: at least
         CONTENT_WORD_MIN characters and not in ``sw``."""
         low = self.lower
         lens = np.fromiter(map(len, low), dtype=np.int64, count=len(low))
-        keep = self.is_word & (lens >= CONTENT_WORD_MIN) & ~self.flags(sw.__contains__, low)
+        keep = self.is_word & (lens >= CONTENT_WORD_MIN) & ~self.is_stop(sw)
         words = list(itertools.compress(low, keep.tolist()))
         # the kept words are in block order: block k's are those from its first index to the next's
         bounds = np.searchsorted(self.line[keep], np.arange(len(self.texts) + 1)).tolist()
@@ -375,7 +385,7 @@ def _base_rows(
     alpha = toks.flags(str.isalpha, firsts)
     n_alpha = toks.per_block(alpha)
     na = np.maximum(n_alpha, 1.0)
-    n_stop = toks.per_block(toks.flags(sw.__contains__, toks.lower))
+    n_stop = toks.per_block(toks.is_stop(sw))
     n_title = toks.per_block(alpha & toks.flags(str.isupper, firsts))
     lens = np.fromiter(map(len, toks.tokens), dtype=np.float64, count=len(toks.tokens))
     n_caps = toks.per_block(alpha & toks.flags(str.isupper) & (lens != 1))
@@ -616,27 +626,27 @@ def block_scores(view: View, settings: Settings, model: FinderModel) -> tuple[ND
 
 
 def viterbi(scores: Sequence[float], switch_penalty: float) -> list[bool]:
-    """Best article/boilerplate labelling of a sequence of log-odds with a price per switch."""
+    """Best article/boilerplate labelling of a sequence of log-odds with a price per switch.
+
+    State 1 = article gains z/2 per block, state 0 = boilerplate gains -z/2. Only the difference
+    ``d`` of the two states' best totals matters: the best way into boilerplate comes from article
+    only when d > p (the price), the best way into article comes from boilerplate only when d < -p,
+    so d is a running sum of the scores clipped to [-p, p] before each step."""
     if not scores:
         return []
-    # state 1 = article (gain z/2), state 0 = boilerplate (gain -z/2): log-odds split symmetrically
-    s0, s1 = -scores[0] / 2, scores[0] / 2
-    back: list[tuple[int, int]] = []
+    p = switch_penalty
+    d = scores[0]
+    before: list[float] = []  # d before each step
     for z in scores[1:]:
-        # best way into each state: stay (ties stay) or switch and pay the price
-        leave1, leave0 = s1 - switch_penalty, s0 - switch_penalty
-        b0, best0 = (0, s0) if s0 >= leave1 else (1, leave1)
-        b1, best1 = (0, leave0) if leave0 >= s1 else (1, s1)
-        s0 = best0 - z / 2
-        s1 = best1 + z / 2
-        back.append((b0, b1))
-    state = 1 if s1 >= s0 else 0
+        before.append(d)
+        d = min(max(d, -p), p) + z
+    state = d >= 0
     path = [state]
-    for b0, b1 in reversed(back):
-        state = b0 if state == 0 else b1
+    for prev in reversed(before):
+        state = prev > -p if state else prev > p
         path.append(state)
     path.reverse()
-    return [s == 1 for s in path]
+    return path
 
 
 def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], settings: Settings) -> list[bool]:
@@ -698,10 +708,15 @@ def _explain(model: Scorer, rows: NDArray[np.float64]) -> list[str]:
         picked[at, worst[:, k]] = np.inf
     negative = np.take_along_axis(contrib, worst, axis=1) < 0
     names = model.names
-    return [
-        ", ".join(names[j] for j, neg in zip(row, neg_row, strict=True) if neg)
-        for row, neg_row in zip(worst.tolist(), negative.tolist(), strict=True)
-    ]
+    # one integer per row for its (features, signs) pattern: most rows share a few patterns, so each
+    # distinct one is joined into text once
+    width = len(names) + 1
+    codes = np.where(negative, worst, len(names)) @ (width ** np.arange(worst.shape[1]))
+    text: dict[int, str] = {}
+    for code, row, neg_row in zip(codes.tolist(), worst.tolist(), negative.tolist(), strict=True):
+        if code not in text:
+            text[code] = ", ".join(names[j] for j, neg in zip(row, neg_row, strict=True) if neg)
+    return [text[code] for code in codes.tolist()]
 
 
 def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:

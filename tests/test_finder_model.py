@@ -3,6 +3,7 @@ explanations (gradient x distance from the training mean) are exact where the ne
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
@@ -157,3 +158,38 @@ def test_merged_net_is_the_mean_of_its_members(seed: int, k: int) -> None:
     assert net.scores(x) == pytest.approx(by_hand, abs=1e-9)
     singles = [merged_net(NAMES, mu, sd, [m]) for m in members]
     assert net.contributions(x) == pytest.approx(np.mean([s.contributions(x) for s in singles], axis=0), abs=1e-9)
+
+
+def reference_viterbi(scores: list[float], price: float) -> list[bool]:
+    """Two-state Viterbi written out: best totals of both states, back-pointers, backtrack."""
+    s0, s1 = -scores[0] / 2, scores[0] / 2
+    back = []
+    for z in scores[1:]:
+        b0, n0 = (0, s0) if s0 >= s1 - price else (1, s1 - price)
+        b1, n1 = (0, s0 - price) if s0 - price >= s1 else (1, s1)
+        s0, s1 = n0 - z / 2, n1 + z / 2
+        back.append((b0, b1))
+    state = 1 if s1 >= s0 else 0
+    path = [state]
+    for b0, b1 in reversed(back):
+        state = b1 if state else b0
+        path.append(state)
+    return [s == 1 for s in reversed(path)]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    scores=st.lists(st.floats(-8, 8, allow_nan=False), min_size=1, max_size=60),
+    price=st.sampled_from([0.0, 0.25, 0.5, 1.0, 2.0, 3.0]),
+)
+def test_viterbi_matches_the_two_state_reference(scores: list[float], price: float) -> None:
+    got = finder.viterbi(scores, price)
+    want = reference_viterbi(scores, price)
+    if got != want:
+        # the two may break an exact tie of totals differently (floating point); both are optimal
+        def total(path: list[bool]) -> float:
+            gain = sum(z / 2 if a else -z / 2 for z, a in zip(scores, path, strict=True))
+            return gain - price * sum(a != b for a, b in itertools.pairwise(path))
+
+        assert total(got) == pytest.approx(total(want), abs=1e-9)
+    assert finder.viterbi([], price) == []
