@@ -11,8 +11,8 @@ Two passes, as jusText does, with features a text dump still carries:
    it, then a two-state Viterbi pass over the block sequence (article / boilerplate) with a price
    for every switch makes short blocks follow their neighbours, so the article comes out as one
    or a few contiguous regions; what lies before the first and after the last article block is
-   head and tail chrome. Two structural revisions follow: headline-shaped blocks between article
-   blocks are subheadings, and the first copy of a block repeated next to the article stays.
+   head and tail chrome. Headline-shaped blocks between article blocks are then taken back as
+   subheadings.
 
 The model is a small JSON file (``cleaners/data/finder_model.json``) built by
 ``python -m benchmarks.train_finder`` from the dev set only; every removal it makes still names
@@ -21,7 +21,6 @@ its reason (region and the features that weighed most).
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import json
 import math
@@ -666,29 +665,6 @@ def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], se
     return out
 
 
-# Rule-id prefix of the repeat detector (cleaners.detectors.detect_repeats): it removes the later
-# copies of a block and keeps the first.
-REPEAT_RULE_PREFIX = "dedupe."
-
-
-def revise_repeated(view: View, kept: Sequence[int], keep: Sequence[bool]) -> list[bool]:
-    """A block whose later copy sits next to article text is article text.
-
-    The repeat detector removed the copy and kept this first one, so dropping it too would lose
-    the text altogether: a lead printed above a teaser box and again at the top of the body, say.
-    "Next to": the nearest block before or after the copy that no rule removed is in the article."""
-    blocks = view.doc.blocks
-    repeated: set[str] = set()
-    for i, r in view.removals.items():
-        if r.rule.startswith(REPEAT_RULE_PREFIX):
-            j = bisect.bisect_left(kept, i)  # kept[j] is the first block after the copy no rule removed
-            if (j < len(kept) and keep[j]) or (j > 0 and keep[j - 1]):
-                repeated.add(blocks[i].key)
-    if not repeated:
-        return list(keep)
-    return [k or blocks[i].key in repeated for i, k in zip(kept, keep, strict=True)]
-
-
 # Features named in a finder removal's detail: the ones that pushed the block hardest.
 EXPLAIN_TOP = 3
 
@@ -733,7 +709,6 @@ def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> 
         # stands and the page is kept as the rules left it.
         return []
     keep = revise_subheadings(view, kept, keep, settings)
-    keep = revise_repeated(view, kept, keep)
     first = next(i for i, k in zip(kept, keep, strict=True) if k)
     last = next(i for i, k in zip(reversed(kept), reversed(keep), strict=True) if k)
     dropped = [(i, zi) for i, k, zi in zip(kept, keep, z, strict=True) if not k]

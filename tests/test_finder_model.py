@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from cleaners import clean_text, finder
-from cleaners.model import Block, Category, Document, Removal, View
 
 NAMES = ("a", "b", "c")
 
@@ -104,41 +103,6 @@ def test_shipped_model_file_is_what_the_trainer_writes() -> None:
     raw = json.loads((resources.files("cleaners.data") / "finder_model.json").read_text(encoding="utf-8"))
     assert {"version", "stage1", "stage2", "switch_penalty", "threshold_shift"} <= raw.keys()
     assert raw["stage1"].get("kind", "linear") in ("linear", "mlp")
-
-
-def _view(texts: list[str], removals: dict[int, str]) -> View:
-    doc = Document(tuple(Block(i, t) for i, t in enumerate(texts)))
-    view = View(doc)
-    return view.with_removals(Removal(i, rule, Category.DUPLICATE, "") for i, rule in removals.items())
-
-
-def test_revise_repeated_keeps_the_original_of_a_copy_next_to_the_article() -> None:
-    lead = "Der Rat hat die Sanierung der Schule beschlossen, die Bibliothek zieht im Herbst ein."
-    body = ["Der Umbau kostet zwei Millionen Euro.", "Die Arbeiten beginnen im Mai."]
-    texts = ["Menü", lead, "Gerade lesen andere", lead, *body, "Impressum"]
-    view = _view(texts, {3: "dedupe.repeated_lead"})
-    kept = view.kept_indices()  # 0, 1, 2, 4, 5, 6
-    # the finder's first verdict: the body only; the copy (3) lies right before it
-    assert finder.revise_repeated(view, kept, [False, False, False, True, True, False]) == [
-        False, True, False, True, True, False]
-    # the same when the copy follows article text
-    assert finder.revise_repeated(view, kept, [False, False, True, False, False, False]) == [
-        False, True, True, False, False, False]
-    # a copy between two dropped blocks is no evidence
-    assert finder.revise_repeated(view, kept, [False, False, False, False, True, False]) == [
-        False, False, False, False, True, False]
-
-
-def test_revise_repeated_ignores_copies_away_from_the_article() -> None:
-    teaser = "Lesen Sie hier, warum die Bibliothek erst im Herbst in die alte Schule einzieht."
-    texts = ["Menü", teaser, "Der Umbau kostet zwei Millionen Euro.", "Die Arbeiten beginnen im Mai.", "Mehr",
-             teaser]
-    view = _view(texts, {5: "dedupe.repeated_block"})
-    keep = [False, False, True, True, False]
-    assert finder.revise_repeated(view, view.kept_indices(), keep) == keep
-    # a copy removed by another rule is no evidence either
-    view = _view(["Menü", teaser, "Der Umbau kostet zwei Millionen Euro.", teaser, "Ende."], {3: "teaser.related"})
-    assert finder.revise_repeated(view, view.kept_indices(), [False, False, True, True]) == [False, False, True, True]
 
 
 @settings(max_examples=40, deadline=None)
