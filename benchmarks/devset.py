@@ -267,9 +267,6 @@ def _make_raw() -> Extractor:
 
 def _make_cleanfeed() -> Extractor:
     from cleaners import clean_text
-    from flows.runner import single_blas_thread
-
-    single_blas_thread()  # as the ingest flow runs the engine: one BLAS thread per process
 
     def run(text: str, page: Page) -> str:
         return clean_text(text).text
@@ -279,9 +276,6 @@ def _make_cleanfeed() -> Extractor:
 
 def _make_cleanfeed_html() -> Extractor:
     from cleaners import clean_html
-    from flows.runner import single_blas_thread
-
-    single_blas_thread()  # as the ingest flow runs the engine: one BLAS thread per process
 
     def run(text: str, page: Page) -> str:
         return clean_html(text).text

@@ -95,7 +95,9 @@ class MLP:
 
     The training standardisation is folded into ``w1``/``b1``; ``mean`` (the training mean of every
     feature) is kept to explain a score: a feature's contribution is its gradient times its
-    distance from that mean, so an average value explains nothing.
+    distance from that mean, so an average value explains nothing. Its products go through BLAS:
+    OpenBLAS threads on them cost ~3 ms/page of CPU on the 2-core dev VM, so a process running
+    the engine with nets should limit BLAS to one thread (e.g. ``threadpoolctl``).
     """
 
     names: tuple[str, ...]

@@ -123,21 +123,7 @@ class Engine:
 def default_engine() -> Engine:
     import cleaners
 
-    single_blas_thread()
     return Engine(cleaners.clean_text, cleaners.clean_html)
-
-
-@functools.cache
-def single_blas_thread() -> None:
-    """Limit numpy's BLAS to one thread in this process, once.
-
-    The pipeline parallelises by processes (one per core); the finder's matrices are small (a page's
-    blocks x ~90 features x 32 hidden units), and threaded OpenBLAS on them oversubscribes the cores:
-    measured on the 2-core dev VM, the finder spent ~3 ms/page more CPU with BLAS threads on."""
-    import numpy  # noqa: F401  (loads the BLAS library: a limit only reaches libraries already loaded)
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1, user_api="blas")
 
 
 @dataclass(frozen=True, slots=True)

@@ -374,15 +374,3 @@ def test_text_keyed_library_caches_are_emptied_after_a_batch(tmp_path: Path) -> 
     process_batch(make_batches(discover([str(page)]).units)[0])
     assert trafilatura_utils.trim.cache_info().currsize == 0
     assert trafilatura_utils.line_processing.cache_info().currsize == 0
-
-
-def test_engine_runs_numpy_blas_on_one_thread() -> None:
-    """Workers are processes, one per core: the finder's small matrix products must not spawn BLAS
-    threads on top (see flows.runner.single_blas_thread)."""
-    from threadpoolctl import threadpool_info
-
-    from flows.runner import default_engine
-
-    default_engine()
-    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
-    assert blas and all(pool["num_threads"] == 1 for pool in blas)
