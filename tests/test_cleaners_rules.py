@@ -360,7 +360,8 @@ def test_share_and_comment_widgets_removed(line: str) -> None:
 @pytest.mark.parametrize(
     "line",
     ["Foto: Max Muster / CC BY-SA 4.0", "In Flickr CC by stadtfotograf", "Bild: Wikimedia Commons / gemeinfrei",
-     "Image: Jane Roe via Creative Commons", "Photo: Unsplash / John Doe"],
+     "Image: Jane Roe via Creative Commons", "Photo: Unsplash / John Doe", "Photo by Jane Roe on Unsplash",
+     "Foto von Max Muster auf Pexels"],
 )
 def test_licence_credits_removed(line: str) -> None:
     assert_removed(page(BODY_DE, line, BODY_DE2), line, "caption.")
@@ -369,6 +370,26 @@ def test_licence_credits_removed(line: str) -> None:
 def test_sentence_about_creative_commons_kept() -> None:
     line = ("Die Bibliothek stellt ihre Bestände künftig unter einer Creative-Commons-Lizenz bereit, "
             "damit Schulen sie frei nutzen können, wie die Leiterin am Montag erklärte.")
+    assert_kept(page(BODY_DE, line, BODY_DE2), line)
+
+
+# --------------------------------------------------------------------------- comment form
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["Leave a Reply Cancel reply", "Schreibe einen Kommentar Antworten abbrechen",
+     "Your email address will not be published. Required fields are marked *",
+     "Ihre E-Mail-Adresse wird nicht veröffentlicht. Pflichtfelder sind mit * markiert.",
+     "Votre adresse e-mail ne sera pas publiée.", "Erforderliche Felder sind mit * markiert."],
+)
+def test_comment_form_lines_removed(line: str) -> None:
+    assert_removed(page(BODY_DE, line, BODY_DE2), line, "comments.form")
+
+
+def test_sentence_about_a_published_address_kept() -> None:
+    line = ("Die Behörde hat die E-Mail-Adresse des Hinweisgebers nicht veröffentlicht, "
+            "um ihn vor weiteren Drohungen zu schützen, wie ein Sprecher am Montag sagte.")
     assert_kept(page(BODY_DE, line, BODY_DE2), line)
 
 
