@@ -143,6 +143,9 @@ def test_agency_named_in_prose_is_kept() -> None:
     [
         "Lesen Sie auch:",
         "Das könnte Sie auch interessieren",
+        "Das könnte dich auch interessieren …",  # the du form of blogs and city magazines
+        "Das könnte Euch auch interessieren: Neue Radwege am Stadtrand",
+        "À lire aussi » Les pistes cyclables prolongées jusqu'en 2030",
         "Mehr zum Thema",
         "Weitere Nachrichten",
         "Lesen Sie auch: Warum die Mieten in Großstädten weiter steigen",
