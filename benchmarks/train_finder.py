@@ -273,21 +273,28 @@ class Fitted:
     stage2: finder.Scorer
 
 
+def split_folds(pages: Sequence[Page], n: int) -> list[tuple[list[Page], list[Page]]]:
+    """(the other folds' pages, this fold's pages) for each of ``n`` folds (page k in fold k % n)."""
+    folds = [[p for k, p in enumerate(pages) if k % n == f] for f in range(n)]
+    return [([p for g, fold in enumerate(folds) if g != f for p in fold], folds[f]) for f in range(n)]
+
+
 def fit(pages: Sequence[Page], kind: str) -> Fitted:
     """Both stages; stage 2 is fitted on cross-fitted stage-1 scores."""
-    folds = [[p for k, p in enumerate(pages) if k % CROSS_FOLDS == f] for f in range(CROSS_FOLDS)]
     import numpy as np
 
     parts: list[Any] = []
     labels2: list[float] = []
-    for f in range(CROSS_FOLDS):
-        s1f = _stage1(kind, [p for g, fold in enumerate(folds) if g != f for p in fold])
-        for p in folds[f]:
+    weights2: list[float] = []
+    for others, fold in split_folds(pages, CROSS_FOLDS):
+        s1f = _stage1(kind, others)
+        weights2 += page_weights(fold)
+        for p in fold:
             parts.append(_stage2_rows(p, s1f))
             labels2 += p.labels
     rows2 = np.vstack(parts)
     s1 = _stage1(kind, pages)
-    s2 = fit_stage(kind, "stage2", rows2, labels2, [w for f in range(CROSS_FOLDS) for w in page_weights(folds[f])])
+    s2 = fit_stage(kind, "stage2", rows2, labels2, weights2)
     return Fitted(s1, s2)
 
 
@@ -305,11 +312,9 @@ SELECT_FOLDS = 5
 
 
 def out_of_fold_scores(pages: Sequence[Page], kind: str) -> dict[str, Any]:
-    folds = [[p for k, p in enumerate(pages) if k % SELECT_FOLDS == f] for f in range(SELECT_FOLDS)]
     out: dict[str, Any] = {}
-    for f in range(SELECT_FOLDS):
-        model = fit([p for g, fold in enumerate(folds) if g != f for p in fold], kind)
-        out.update(page_scores(folds[f], model))
+    for f, (others, fold) in enumerate(split_folds(pages, SELECT_FOLDS)):
+        out.update(page_scores(fold, fit(others, kind)))
         print(f"  operating-point fold {f + 1}/{SELECT_FOLDS} scored", file=sys.stderr)
     return out
 
