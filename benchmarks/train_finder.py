@@ -263,7 +263,7 @@ def _stage1(kind: str, pages: Sequence[Page]) -> finder.Scorer:
 
 def _stage2_rows(p: Page, stage1: finder.Scorer) -> Any:
     z1 = stage1.scores(p.rows)
-    rows2 = finder.revise_features(p.rows, z1, p.removed, p.texts, finder.stopwords(p.lang))
+    rows2 = finder.revise_features(p.rows, z1, p.removed, p.texts, p.lang)
     return rows2[p.kept]
 
 

@@ -219,24 +219,17 @@ _REVISE_BASE = tuple(_BASE.index(n) for n in ("len_log", "ends_sentence", "prose
 Z_CLIP = 8.0
 
 
-@lru_cache(maxsize=1)
-def _stopword_langs() -> dict[str, tuple[str, ...]]:
-    """word -> languages whose stop-word list has it (one lookup per word instead of one per list)."""
-    index: dict[str, list[str]] = {}
-    for lang in STOPWORD_LANGS:
-        for w in stopwords(lang):
-            index.setdefault(w, []).append(lang)
-    return {w: tuple(langs) for w, langs in index.items()}
-
-
 # Blocks sampled to guess the page's stop-word language (the article is rarely further down).
 LANGUAGE_SAMPLE_BLOCKS = 400
 
-# Words of the whole document in one regex pass (shape.tokens_with_newlines): a newline token ends
-# each block (words never contain one), so per-block counts are sums over runs of tokens. One pass
-# over ~1,900 tokens with C-level map/bincount replaced ~15 Python-level calls per block
-# (measured: 3.8 -> ~2 ms/page).
+# Words of the whole document in one regex pass over the blocks joined by newlines; the blocks'
+# word counts (``Block.n_words``, the same WORD tokenisation per block) say which block every
+# word belongs to. One pass over ~1,900 words with C-level map/bincount replaced ~15 Python-level
+# calls per block (measured: 3.8 -> ~2 ms/page).
 _NEWLINE = ord("\n")
+# Without kana or CJK ideographs shape.WORD is plain \w+, which Python's re scans ~35 % faster.
+_PLAIN_WORD = re.compile(r"\w+")
+_ANY_CJK = re.compile(f"[{shape._CJK}]")  # shape.WORD's own test for CJK text
 # Character classes counted per block, as bits of one lookup table over the Basic Multilingual
 # Plane (every class member is in it; code points above it map to U+FFFF, in no class).
 DIGIT, CODE, SEPARATOR, TERMINAL, CLOSING = 1, 2, 4, 8, 16
@@ -258,12 +251,25 @@ _URLISH_HINT = re.compile(r"http|www\.|@|\.(?:com|de|org|net)", re.IGNORECASE)
 _first_char = operator.itemgetter(0)
 
 
+@lru_cache(maxsize=1)
+def _stop_bits() -> dict[str, int]:
+    """word -> bit mask of the languages whose stop-word list has it (bit k: STOPWORD_LANGS[k])."""
+    bits: dict[str, int] = {}
+    for k, lang in enumerate(STOPWORD_LANGS):
+        for w in stopwords(lang):
+            bits[w] = bits.get(w, 0) | (1 << k)
+    return bits
+
+
+_LANG_BIT = {lang: 1 << k for k, lang in enumerate(STOPWORD_LANGS)}
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class DocTokens:
     """The words of a document's blocks, tokenised once and shared by every finder feature.
 
-    ``tokens`` holds the words of block 0, a newline, the words of block 1, ... ; ``line`` gives the
-    block of every token, ``is_word`` marks the words (not the newlines).
+    ``tokens`` holds the words of block 0, then those of block 1, ... (``shape.WORD`` tokens);
+    ``line`` gives the block of every word.
     """
 
     texts: tuple[str, ...]
@@ -271,52 +277,62 @@ class DocTokens:
     tokens: list[str]
     lower: list[str]
     line: NDArray[np.int64]
-    is_word: NDArray[np.bool_]
     # per character of ``joined``: its class bits and its block
     char_class: NDArray[np.uint8]
     char_line: NDArray[np.int64]
     ends: NDArray[np.int64]  # per block, the offset in ``joined`` just past its text
-    # stop-word flags of the tokens per stop-word list, computed once (block features and stage 2
-    # both read them)
-    _stops: dict[frozenset[str], NDArray[np.bool_]] = field(default_factory=dict, compare=False, repr=False)
+    # per word, the bit mask of the stop-word lists that hold its lower-cased form (computed once:
+    # the page language, the block features and stage 2 all read it)
+    _memo: dict[str, NDArray[np.int32]] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, blocks: Sequence[Block]) -> DocTokens:
         texts = tuple(b.text.replace("\n", " ") if "\n" in b.text else b.text for b in blocks)
         joined = "\n".join(texts)
-        tokens = shape.tokens_with_newlines(joined)
-        nl = np.array(list(map("\n".__eq__, tokens)), dtype=bool)
+        tokens = (shape.WORD if _ANY_CJK.search(joined) else _PLAIN_WORD).findall(joined)
+        counts = [b.n_words for b in blocks]
+        if sum(counts) != len(tokens):  # blocks built with a word count of their own: count here
+            counts = [len(shape.WORD.findall(t)) for t in texts]
         codes = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
         newline = codes == _NEWLINE
-        return cls(texts, joined, tokens, list(map(str.lower, tokens)), np.cumsum(nl), ~nl,
-                   _CHAR_CLASS[np.minimum(codes, _BMP)], np.cumsum(newline),
-                   np.append(np.flatnonzero(newline), len(codes)))
+        return cls(texts, joined, tokens, list(map(str.lower, tokens)),
+                   np.repeat(np.arange(len(texts)), counts), _CHAR_CLASS[np.minimum(codes, _BMP)],
+                   np.cumsum(newline), np.append(np.flatnonzero(newline), len(codes)))
 
     def per_block(self, flags: NDArray[np.bool_] | NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """Per block, the number of words (or the sum of ``flags`` over its words)."""
         n = len(self.texts)
         if flags is None:
-            return np.bincount(self.line[self.is_word], minlength=n).astype(np.float64)
-        weights = np.asarray(flags, dtype=np.float64)[self.is_word]
-        return np.asarray(np.bincount(self.line[self.is_word], weights=weights, minlength=n), dtype=np.float64)
+            return np.bincount(self.line, minlength=n).astype(np.float64)
+        weights = np.asarray(flags, dtype=np.float64)
+        return np.asarray(np.bincount(self.line, weights=weights, minlength=n), dtype=np.float64)
 
     def flags(self, test: Any, source: list[str] | None = None) -> NDArray[np.bool_]:
         src = self.tokens if source is None else source
         return np.array(list(map(test, src)), dtype=bool)
 
-    def is_stop(self, sw: frozenset[str]) -> NDArray[np.bool_]:
-        """Per token, whether its lower-cased form is in ``sw``."""
-        flags = self._stops.get(sw)
-        if flags is None:
-            flags = self._stops[sw] = self.flags(sw.__contains__, self.lower)
-        return flags
+    def stop_bits(self) -> NDArray[np.int32]:
+        """Per word, the bit mask (bit k: STOPWORD_LANGS[k]) of the stop-word lists holding it."""
+        bits = self._memo.get("stop_bits")
+        if bits is None:
+            get = _stop_bits().get
+            bits = self._memo["stop_bits"] = np.fromiter(
+                map(get, self.lower, itertools.repeat(0)), dtype=np.int32, count=len(self.lower)
+            )
+        return bits
 
-    def content_words(self, sw: frozenset[str]) -> list[set[str]]:
+    def is_stop(self, lang: str) -> NDArray[np.bool_]:
+        """Per word, whether its lower-cased form is a stop word of ``lang`` (none for a language
+        without a list)."""
+        bit = _LANG_BIT.get(lang, 0)
+        return np.asarray((self.stop_bits() & bit) != 0, dtype=bool)
+
+    def content_words(self, lang: str) -> list[set[str]]:
         """Per block, the set of its lower-cased words that are content words: at least
-        CONTENT_WORD_MIN characters and not in ``sw``."""
+        CONTENT_WORD_MIN characters and not a stop word of ``lang``."""
         low = self.lower
         lens = np.fromiter(map(len, low), dtype=np.int64, count=len(low))
-        keep = self.is_word & (lens >= CONTENT_WORD_MIN) & ~self.is_stop(sw)
+        keep = (lens >= CONTENT_WORD_MIN) & ~self.is_stop(lang)
         words = list(itertools.compress(low, keep.tolist()))
         # the kept words are in block order: block k's are those from its first index to the next's
         bounds = np.searchsorted(self.line[keep], np.arange(len(self.texts) + 1)).tolist()
@@ -351,30 +367,20 @@ class DocTokens:
 
 def page_language(blocks: Sequence[Block], tokens: DocTokens | None = None) -> str:
     """The stop-word language that covers most words of the page (cheap, no n-gram model)."""
-    index = _stopword_langs()
     toks = tokens if tokens is not None else DocTokens.of(blocks)
+    bits = toks.stop_bits()
     if len(toks.texts) > LANGUAGE_SAMPLE_BLOCKS:
-        cut = int(np.flatnonzero(~toks.is_word)[LANGUAGE_SAMPLE_BLOCKS - 1])
-        sample = toks.lower[:cut]
-    else:
-        sample = toks.lower
-    words = Counter(sample)
-    words.pop("\n", None)
-    hits = words.keys() & index.keys()  # one C-level intersection: most words are no stop word
-    if not hits:
+        bits = bits[: int(np.searchsorted(toks.line, LANGUAGE_SAMPLE_BLOCKS))]
+    bits = bits[bits != 0]
+    if len(bits) == 0:
         return ""
-    counts = dict.fromkeys(STOPWORD_LANGS, 0)
-    for w in hits:
-        c = words[w]
-        for lang in index[w]:
-            counts[lang] += c
+    counts = ((bits[:, None] >> np.arange(len(STOPWORD_LANGS))) & 1).sum(axis=0)
     # ties go to the earlier language in STOPWORD_LANGS, so the answer is deterministic
-    best = max(counts.values())
-    return next(lang for lang in STOPWORD_LANGS if counts[lang] == best)
+    return STOPWORD_LANGS[int(np.argmax(counts))]
 
 
 def _base_rows(
-    blocks: Sequence[Block], toks: DocTokens, sw: frozenset[str], dup: NDArray[np.float64],
+    blocks: Sequence[Block], toks: DocTokens, lang: str, dup: NDArray[np.float64],
     rule_hit: NDArray[np.float64], settings: Settings,
 ) -> NDArray[np.float64]:
     """The block-shape features (``_BASE``) of every block, one column at a time."""
@@ -386,7 +392,7 @@ def _base_rows(
     alpha = toks.flags(str.isalpha, firsts)
     n_alpha = toks.per_block(alpha)
     na = np.maximum(n_alpha, 1.0)
-    n_stop = toks.per_block(toks.is_stop(sw))
+    n_stop = toks.per_block(toks.is_stop(lang))
     n_title = toks.per_block(alpha & toks.flags(str.isupper, firsts))
     lens = np.fromiter(map(len, toks.tokens), dtype=np.float64, count=len(toks.tokens))
     n_caps = toks.per_block(alpha & toks.flags(str.isupper) & (lens != 1))
@@ -486,12 +492,13 @@ def features(
     if n == 0:
         return np.zeros((0, len(FEATURE_NAMES)))
     toks = tokens if tokens is not None else DocTokens.of(blocks)
-    sw = stopwords(lang if lang is not None else page_language(blocks, toks))
+    if lang is None:
+        lang = page_language(blocks, toks)
     keys = [b.key for b in blocks]
     key_counts = Counter(keys)
     dup = np.fromiter((key_counts[k] - 1 for k in keys), dtype=np.float64, count=n)
     rule_hit = np.fromiter((i in view.removals for i in range(n)), dtype=np.float64, count=n)
-    base = _base_rows(blocks, toks, sw, dup, rule_hit, settings)
+    base = _base_rows(blocks, toks, lang, dup, rule_hit, settings)
     prose = base[:, _PROSE]
     rule = base[:, _RULE]
     chars = np.array([len(b.text) for b in blocks], dtype=np.float64)
@@ -536,7 +543,7 @@ def revise_features(
     z1: NDArray[np.float64],
     removed: Sequence[bool],
     texts: Sequence[str],
-    sw: frozenset[str],
+    lang: str,
     tokens: DocTokens | None = None,
 ) -> NDArray[np.float64]:
     """Stage-2 rows from stage-1 log-odds ``z1`` (one per block; rule-removed blocks count as 0)."""
@@ -570,7 +577,7 @@ def revise_features(
     # cohesion: vocabulary of the confident blocks, counted per word so a block can be left out
     conf_list = conf.tolist()
     toks = tokens if tokens is not None else DocTokens.of([Block(i, t) for i, t in enumerate(texts)])
-    words = [ws if (conf_list[i] or not removed[i]) else set() for i, ws in enumerate(toks.content_words(sw))]
+    words = [ws if (conf_list[i] or not removed[i]) else set() for i, ws in enumerate(toks.content_words(lang))]
     vocab: Counter[str] = Counter()
     for i in conf_idx.tolist():
         vocab.update(words[i])
@@ -619,7 +626,7 @@ def block_scores(view: View, settings: Settings, model: FinderModel) -> tuple[ND
     rows = features(view, settings, lang, toks)
     z1 = model.stage1.scores(rows)
     removed = [view.is_removed(i) for i in range(len(rows))]
-    z2 = model.stage2.scores(revise_features(rows, z1, removed, toks.texts, stopwords(lang), toks))
+    z2 = model.stage2.scores(revise_features(rows, z1, removed, toks.texts, lang, toks))
     return rows, [float(z) for z in z2]
 
 

@@ -93,7 +93,7 @@ def check(view: View) -> None:
         {w for w in map(str.lower, shape.words(b.text)) if len(w) >= finder.CONTENT_WORD_MIN and w not in sw}
         for b in blocks
     ]
-    assert finder.DocTokens.of(blocks).content_words(sw) == content
+    assert finder.DocTokens.of(blocks).content_words(lang) == content
 
 
 def test_features_match_reference_on_seeds() -> None:
