@@ -5,6 +5,7 @@ can never silently change what the trained model sees."""
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -105,7 +106,8 @@ def test_features_match_reference_on_seeds() -> None:
 
 WORDS = ["Die", "der", "und", "DPA", "Regierung", "hat", "am", "Montag", "the", "and", "of", "NEWS", "x",
          "a", "I", "2024", "12,5", "www.example.de", "https://t.co/x", "mail@example.com", "東京", "日本語",
-         "Straße", "ÄRGER", "İstanbul", "„Zitat“", "{\"a\":1}", "»", "|", "•", "…", "?", "!", "ǅ", "Ⅻ", "_x_"]
+         "Straße", "ÄRGER", "İstanbul", "„Zitat“", "{\"a\":1}", "»", "|", "•", "…", "?", "!", "ǅ", "Ⅻ", "_x_",
+         "𝐀𝐁c", "𠀋", "😉", "ǅX", "Dr.", "U.S.", "Ende.", "。。", "!!", "„Zitat.“", "\u2003", "(Text)."]
 line = st.lists(st.sampled_from(WORDS), min_size=1, max_size=30).map(" ".join)
 ending = st.sampled_from(["", ".", ":", " ...", "?", "!“", "。"])
 
@@ -133,3 +135,59 @@ def test_batch_keys_and_counts_equal_per_block_ones() -> None:
     texts = ["Ärger_im   Büro!", "ＡＢＣ full-width", "東京 と 日本語", "", "x", "a_b__c", "Straße STRASSE"]
     assert shape.norm_keys(texts) == [shape.norm_key(t) for t in texts]
     assert shape.word_counts(texts) == [shape.word_count(t) for t in texts]
+
+
+def test_word_bit_is_what_regex_w_matches() -> None:
+    word = re.compile(r"\w")
+    for code in range(0x30000):
+        c = chr(code)
+        assert bool(finder.char_bits(c) & finder.WORD_CHAR) == (word.match(c) is not None), hex(code)
+
+
+def test_class_table_is_char_bits_of_every_bmp_character() -> None:
+    table = finder._class_table()
+    assert table.tolist() == [finder.char_bits(chr(code)) for code in range(len(table))]
+
+
+def test_lower_casing_finds_what_ignorecase_matches_for_the_url_hint_letters() -> None:
+    """blocks_matching finds its hints by str.find in the lower-cased text (when that keeps its
+    length); the URL pattern is matched with IGNORECASE. Both agree on every character."""
+    letters = set("".join(finder._URLISH_HINTS))
+    for code in range(0x30000):
+        c = chr(code)
+        low = c.lower()
+        for letter in letters:
+            same = re.fullmatch(re.escape(letter), c, re.IGNORECASE) is not None
+            assert (low == letter) == same or len(low) != 1, (hex(code), letter)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from(list("wWhHtTpP.:/@cComMdDeE İK x-")), max_size=30),
+                min_size=1, max_size=8))
+@settings(max_examples=300, deadline=None)
+def test_blocks_matching_is_a_search_per_block(texts: list[str]) -> None:
+    toks = finder.DocTokens.of(tuple(Block(i, t) for i, t in enumerate(texts)))
+    got = toks.blocks_matching(finder._URLISH, finder._URLISH_HINTS).tolist()
+    assert got == [float(finder._URLISH.search(t) is not None) for t in toks.texts]
+
+
+# Any characters at all, with the awkward ones (astral letters, title case, CJK, surrogates,
+# sentence ends and closing quotes, Unicode spaces) over-represented.
+awkward = st.text(
+    alphabet=st.one_of(st.sampled_from(list("aZß_ǅǈİı東京かな𝐀𠀋😉.!?…。！？\"“”»«)]」 \u2003\u00a0-1")),
+                       st.characters()),
+    max_size=40,
+)
+
+
+@given(st.lists(awkward, min_size=1, max_size=12))
+@settings(max_examples=300, deadline=None)
+def test_word_shapes_and_sentence_counts_match_the_string_methods(texts: list[str]) -> None:
+    blocks = tuple(Block(i, t) for i, t in enumerate(texts))
+    toks = finder.DocTokens.of(blocks)
+    alpha, first_upper, upper, lens = toks.word_shapes()
+    assert alpha.tolist() == [w[0].isalpha() for w in toks.tokens]
+    assert first_upper.tolist() == [w[0].isupper() for w in toks.tokens]
+    assert upper.tolist() == [w.isupper() for w in toks.tokens]
+    assert lens.tolist() == [len(w) for w in toks.tokens]
+    assert toks.sentence_counts().tolist() == [shape.sentence_count(t) for t in toks.texts]
+    assert toks.per_block().tolist() == [len(shape.words(t)) for t in toks.texts]
