@@ -757,11 +757,14 @@ def viterbi(scores: Sequence[float], switch_penalty: float) -> list[bool]:
     if not scores:
         return []
     p = switch_penalty
+    lo = -p
     d = scores[0]
     before: list[float] = []  # d before each step
-    for z in scores[1:]:
-        before.append(d)
-        d = min(max(d, -p), p) + z
+    keep_d = before.append
+    for z in itertools.islice(scores, 1, None):
+        keep_d(d)
+        # the clip as comparisons (min/max calls cost ~3x as much per block)
+        d = (p if d > p else lo if d < lo else d) + z
     state = d >= 0
     path = [state]
     for prev in reversed(before):
