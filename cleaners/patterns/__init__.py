@@ -27,7 +27,8 @@ from __future__ import annotations
 import importlib
 import re
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -79,6 +80,9 @@ class Rule:
     lower: re.Pattern[str] | None = None
     lower_parts: tuple[re.Pattern[str], ...] | None = None
     requires: tuple[str, ...] = ()
+    # search mode, lower-case safe: each pattern with the literals one of which its matches contain
+    # (``needles``; () for none), to search only the patterns whose literal occurs in the block
+    search_parts: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] | None = None
 
     def may_match(self, lowered: str) -> bool:
         """False when the prefilter rules a match out (``lowered`` is the lower-cased block)."""
@@ -106,6 +110,12 @@ class Rule:
 
     def pattern_hits(self, text: str, low: str) -> bool:
         """``hits`` for a caller that knows ``text`` is short enough and holds a required literal."""
+        if self.search_parts is not None:
+            return any(
+                p.search(low) is not None
+                for p, lits in self.search_parts
+                if not lits or any(map(low.__contains__, lits))
+            )
         regex, subject = (self.lower, low) if self.lower is not None else (self.regex, text)
         if self.match == "full":
             return regex.fullmatch(subject) is not None
@@ -197,116 +207,241 @@ def first_chars(pattern: str) -> frozenset[str] | None:
     return None if nullable else first
 
 
-def _dispatch(patterns: list[str]) -> tuple[dict[str, re.Pattern[str]], re.Pattern[str] | None]:
-    """Per first character, the union of the alternatives that can start with it (and those that
-    can start with anything); plus the union of the latter alone for every other character."""
-    starts = [first_chars(p) for p in patterns]
-    anywhere = [p for p, f in zip(patterns, starts, strict=True) if f is None]
-    keyed: dict[str, list[str]] = {}
-    for p, f in zip(patterns, starts, strict=True):
-        for c in sorted(f or ()):
-            keyed.setdefault(c, []).append(p)
+# --------------------------------------------------------------------------- required literals
+#
+# A search-mode group is tried on a block by searching each of its patterns. A pattern that starts
+# with \b or ^ gets no literal-prefix scan from Python's re, so a search tries it at every position
+# of the block; most patterns can only match where some literal occurs ("console.", "window."),
+# which a substring test finds at C speed.
 
-    def union(ps: list[str]) -> re.Pattern[str]:
-        return re.compile("|".join(f"(?:{p})" for p in ps), re.UNICODE)
 
-    return (
-        {c: union(ps + anywhere) for c, ps in keyed.items()},
-        union(anywhere) if anywhere else None,
-    )
+def _needle_sets(items: _Items) -> frozenset[str] | None:
+    """A set of literals one of which every match of ``items`` (case-sensitive) contains, or None.
+    Of the sets the items offer, the one whose shortest literal is longest (then the smallest)."""
+    best: frozenset[str] | None = None
+
+    def consider(got: frozenset[str] | None) -> None:
+        nonlocal best
+        if got and (best is None or (min(map(len, got)), -len(got)) > (min(map(len, best)), -len(best))):
+            best = got
+
+    run: list[str] = []
+    for op, av in items:
+        if op is _sre_c.LITERAL:
+            run.append(chr(av))
+            continue
+        if run:  # a run of literals matches exactly that string
+            consider(frozenset({"".join(run)}))
+            run = []
+        if op is _sre_c.SUBPATTERN:
+            if not av[1] & re.IGNORECASE:  # inside (?i:...) a literal also matches other cases
+                consider(_needle_sets(av[-1]))
+        elif op is _sre_c.ATOMIC_GROUP:
+            consider(_needle_sets(av))
+        elif op is _sre_c.BRANCH:
+            alts = [_needle_sets(alt) for alt in av[1]]
+            if all(alts):
+                consider(frozenset().union(*(a for a in alts if a)))
+        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT, _sre_c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            consider(_needle_sets(av[2]))
+        # anything else (classes, anchors, lookarounds, optional parts) promises no literal
+    if run:
+        consider(frozenset({"".join(run)}))
+    return best
+
+
+def needles(pattern: str) -> tuple[str, ...]:
+    """Literal strings one of which every match of ``pattern`` (compiled case-sensitively, as for
+    lower-cased text) contains; () when no such set is known."""
+    try:
+        parsed = _sre_parse.parse(pattern, re.UNICODE)
+    except (re.error, RecursionError, TypeError, IndexError):
+        return ()
+    if parsed.state.flags & re.IGNORECASE:
+        return ()
+    got = _needle_sets(parsed)
+    return tuple(sorted(got)) if got else ()
+
+
+# --------------------------------------------------------------------------- rule unions
+#
+# The rules without a literal prefilter are found through unions of their patterns in rule order,
+# each rule's patterns in one capturing group: a fullmatch of the union says which rule comes
+# first (``lastindex``: a union tries its alternatives in order, and the patterns hold no groups of
+# their own). Start-mode patterns end in ``(?s:.*)``, so a fullmatch of them is a match at the
+# start. Split by first character (``first_chars``): Python's re tries every alternative of a union
+# at position 0 whatever the character there, so a block only meets the alternatives that can
+# start with its character (measured: 4x fewer steps).
+
+# Unions with fewer alternatives than this are not split by first character (the grouping of the
+# blocks costs more than it saves).
+DISPATCH_MIN_ALTERNATIVES = 12
+
+
+def _union_source(entries: Sequence[tuple[Rule, list[str]]]) -> str:
+    def alt(rule: Rule, p: str) -> str:
+        return f"(?:{p})(?s:.*)" if rule.match == "start" else f"(?:{p})"
+
+    return "|".join("(" + "|".join(alt(rule, p) for p in ps) + ")" for rule, ps in entries)
 
 
 @dataclass(frozen=True, slots=True)
-class Dispatch:
-    """A union of lower-case-safe alternatives, split by the block's first character."""
+class RuleUnion:
+    """Full- and start-mode rules as one union for ``fullmatch``, with the rule position (in the
+    matcher) of each of its groups."""
 
-    by_char: dict[str, re.Pattern[str]]
-    other: re.Pattern[str] | None
+    regex: re.Pattern[str]
+    rule_at: tuple[int, ...]  # by group number (index 0 unused)
 
     @classmethod
-    def build(cls, patterns: list[str]) -> Dispatch | None:
-        if not patterns:
+    def build(cls, entries: Sequence[tuple[int, Rule, list[str]]], flags: int) -> RuleUnion | None:
+        entries = [e for e in entries if e[2]]
+        if not entries:
             return None
-        by_char, other = _dispatch(patterns)
-        return cls(by_char, other)
+        regex = re.compile(_union_source([(rule, ps) for _, rule, ps in entries]), flags)
+        return cls(regex, (-1, *(k for k, _, _ in entries)))
 
-    def pattern_for(self, lowered: str) -> re.Pattern[str] | None:
-        return self.by_char.get(lowered[:1], self.other)
+
+@dataclass(frozen=True, slots=True)
+class CharUnions:
+    """A RuleUnion of lower-case-safe patterns per first character of the (lower-cased) block, and
+    one for every other character; or one union for all when it is small."""
+
+    by_char: dict[str, RuleUnion | None]
+    other: RuleUnion | None
+    split: bool
+
+    @classmethod
+    def build(cls, entries: Sequence[tuple[int, Rule]]) -> CharUnions | None:
+        if not entries:
+            return None
+        parts = [(k, rule, _alternatives(rule)) for k, rule in entries]
+        flags = re.UNICODE
+        if sum(len(ps) for _, _, ps in parts) < DISPATCH_MIN_ALTERNATIVES:
+            return cls({}, RuleUnion.build(parts, flags), False)
+        starts = {p: first_chars(p) for _, _, ps in parts for p in ps}
+        chars = sorted(set().union(*(f for f in starts.values() if f is not None)))
+
+        def starting(c: str | None) -> list[tuple[int, Rule, list[str]]]:
+            return [(k, r, [p for p in ps if _may_start(starts[p], c)]) for k, r, ps in parts]
+
+        by_char = {c: RuleUnion.build(starting(c), flags) for c in chars}
+        return cls(by_char, RuleUnion.build(starting(None), flags), True)
+
+    def first_rules(self, lows: Sequence[str], positions: Sequence[int], best: dict[int, int]) -> None:
+        """Set ``best[i]``, for each of ``positions`` some rule covers, to the first such rule."""
+        if not self.split:
+            if self.other is not None:
+                _note_firsts(self.other, [lows[i] for i in positions], positions, best)
+            return
+        by_first: dict[str, list[int]] = {}
+        get = by_first.get
+        for i in positions:
+            first = lows[i][:1]
+            at = get(first)
+            if at is None:
+                by_first[first] = [i]
+            else:
+                at.append(i)
+        by_char, other = self.by_char, self.other
+        for first, at in by_first.items():
+            union = by_char.get(first, other)
+            if union is not None:
+                _note_firsts(union, [lows[i] for i in at], at, best)
+
+
+def _may_start(first: frozenset[str] | None, c: str | None) -> bool:
+    """Whether a pattern with ``first_chars`` ``first`` belongs in the union for first character ``c``
+    (None: the union for characters no pattern names)."""
+    return first is None or (c is not None and c in first)
+
+
+def _note_firsts(union: RuleUnion, subjects: list[str], positions: Sequence[int], best: dict[int, int]) -> None:
+    """``best[i] = min(best[i], first rule of union covering subject)`` for the subjects it covers."""
+    found = list(map(union.regex.fullmatch, subjects))
+    rule_at = union.rule_at
+    for i, m in compress(zip(positions, found, strict=True), found):
+        k = rule_at[m.lastindex or 0] if m is not None else -1
+        if k < best.get(i, k + 1):
+            best[i] = k
 
 
 @dataclass(frozen=True, slots=True)
 class LineMatcher:
-    """The line rules of a pattern set, with one union regex per match mode as a prefilter: a
-    block no union matches (nearly all of them) costs three regex calls, not one per rule."""
+    """The line rules of a pattern set. ``scan`` finds, per block, the first rule (in order) whose
+    pattern covers it, as ``Rule.hits`` and ``Rule.matches`` would, without trying each rule on each
+    block:
+
+    - rules with a ``requires`` list are only tried on the blocks holding one of its literals,
+      found by one scan of the whole document per literal;
+    - the other full- and start-mode rules go through unions (``CharUnions``, ``RuleUnion``) that
+      name the first rule covering a block;
+    - search-mode rules without ``requires`` (and rules whose patterns hold groups) are tried one by
+      one, on the blocks no earlier rule covers.
+    """
 
     rules: tuple[Rule, ...]
-    # per match mode: (union for lower-cased text, split by first character; union of the
-    # remaining rules, case-insensitive)
-    full: tuple[Dispatch | None, re.Pattern[str] | None]
-    start: tuple[Dispatch | None, re.Pattern[str] | None]
-    # search-mode rules without a ``requires`` prefilter: run one by one on every block
-    searchers: tuple[Rule, ...] = ()
-    # rules with a ``requires`` prefilter (any mode): only blocks holding one of its literals
-    # are tried, found by one scan of the document per literal
-    gated: tuple[Rule, ...] = ()
-    # whether there are rules without a prefilter, and the longest block one of them may cover
-    # (None: no limit)
-    has_plain: bool = True
-    plain_max_chars: int | None = None
-    # the rules a block may match, by the block's first character (lower-cased): a full- or
-    # start-mode rule is left out where none of its alternatives can start with that character
+    lower: CharUnions | None  # lower-case-safe full/start rules, on lower-cased texts
+    lower_max: int | None  # the longest block one of them covers (None: no limit)
+    cased: RuleUnion | None  # the other full/start rules, case-insensitive on the texts
+    cased_max: int | None
+    lazy: tuple[tuple[int, Rule], ...]  # (position, rule) tried one by one, in order
+    # per first character of the lower-cased block: (positions, rules) that may cover it, in order
     # (``first_chars``); ``other_rules`` for every character not in the table
-    first_rules: dict[str, tuple[Rule, ...]] = field(default_factory=dict)
-    other_rules: tuple[Rule, ...] = ()
+    first_rules: dict[str, tuple[tuple[int, ...], tuple[Rule, ...]]] = field(default_factory=dict)
+    other_rules: tuple[tuple[int, ...], tuple[Rule, ...]] = ((), ())
 
     @classmethod
     def build(cls, rules: list[Rule]) -> LineMatcher:
-        gated = tuple(r for r in rules if r.requires)
-        plain = [r for r in rules if not r.requires]
-        limits = [r.max_chars for r in plain]
+        def unionable(r: Rule) -> bool:
+            return not r.requires and r.match != "search" and all(p.groups == 0 for p in r.parts)
 
-        def union(mode: str) -> tuple[Dispatch | None, re.Pattern[str] | None]:
-            low = [p for r in plain if r.match == mode and r.lower is not None for p in _alternatives(r)]
-            rest = [p for r in plain if r.match == mode and r.lower is None for p in _alternatives(r)]
-            return (
-                Dispatch.build(low),
-                re.compile("|".join(f"(?:{p})" for p in rest), re.IGNORECASE | re.UNICODE) if rest else None,
-            )
-
-        # Search-mode rules run one by one: Python's re gains nothing from an alternation of
-        # patterns with different prefixes (measured: the union was slower than the rules run
-        # separately).
-        searchers = tuple(r for r in plain if r.match == "search")
-        max_chars = None if not limits or None in limits else max(m for m in limits if m is not None)
+        lower = [(k, r) for k, r in enumerate(rules) if unionable(r) and r.lower is not None]
+        cased = [(k, r) for k, r in enumerate(rules) if unionable(r) and r.lower is None]
+        lazy = tuple((k, r) for k, r in enumerate(rules) if not unionable(r))
         starts = [_rule_first_chars(r) for r in rules]
+
+        def listed(keep: Callable[[frozenset[str] | None], bool]) -> tuple[tuple[int, ...], tuple[Rule, ...]]:
+            chosen = [(k, r) for k, (r, f) in enumerate(zip(rules, starts, strict=True)) if keep(f)]
+            return tuple(k for k, _ in chosen), tuple(r for _, r in chosen)
+
         first_rules = {
-            c: tuple(r for r, f in zip(rules, starts, strict=True) if f is None or c in f)
+            c: listed(lambda f, c=c: f is None or c in f)  # type: ignore[misc]
             for c in sorted(set().union(*(f for f in starts if f is not None)))
         }
-        other_rules = tuple(r for r, f in zip(rules, starts, strict=True) if f is None)
         return cls(
-            tuple(rules), union("full"), union("start"), searchers, gated, bool(plain), max_chars,
-            first_rules, other_rules,
+            tuple(rules),
+            CharUnions.build(lower), _longest(r for _, r in lower),
+            RuleUnion.build([(k, r, _alternatives(r)) for k, r in cased], re.IGNORECASE | re.UNICODE),
+            _longest(r for _, r in cased),
+            lazy, first_rules, listed(lambda f: f is None),
         )
 
     def scan(self, texts: Sequence[str], index: TextIndex | None = None) -> list[tuple[int, Rule, re.Match[str]]]:
         """``first`` for every text of a document: (position, rule, match) of the texts a rule covers.
         ``index`` is the TextIndex of ``texts`` when the caller has it (a document's, shared by its
-        detectors).
-
-        The groups with a ``requires`` list look for their literals once in the whole document
-        instead of once per block; the others go through the first-character unions."""
+        detectors)."""
         idx = index if index is not None else TextIndex.of(texts)
-        lows = idx.lows
-        candidates = self._plain_candidates(texts, lows, idx.within(self.plain_max_chars)) if self.has_plain else set()
-        for rule in self.gated:
-            for i in idx.lines_containing(rule.requires, rule.max_chars):
-                if i not in candidates and rule.pattern_hits(texts[i], lows[i]):
-                    candidates.add(i)
+        texts, lows = idx.texts, idx.lows
+        # best[i]: a rule position such that no earlier rule covers text i (and, for the unions and
+        # the lazy rules, the rule at it does up to ``max_chars`` and the IGNORECASE check)
+        best: dict[int, int] = {}
+        if self.lower is not None:
+            self.lower.first_rules(lows, idx.within(self.lower_max), best)
+        if self.cased is not None:
+            positions = idx.within(self.cased_max)
+            _note_firsts(self.cased, [texts[i] for i in positions], positions, best)
+        for k, rule in self.lazy:
+            lines = idx.lines_containing(rule.requires, rule.max_chars) if rule.requires else idx.within(rule.max_chars)
+            for i in lines:
+                if best.get(i, k + 1) > k and rule.pattern_hits(texts[i], lows[i]):
+                    best[i] = k
         out: list[tuple[int, Rule, re.Match[str]]] = []
-        for i in sorted(candidates):
+        for i in sorted(best):
             text, low = texts[i], lows[i]
-            for rule in self.first_rules.get(low[:1], self.other_rules):
+            positions_, rules = self.first_rules.get(low[:1], self.other_rules)
+            for j in range(bisect_left(positions_, best[i]), len(rules)):
+                rule = rules[j]
                 m = rule.matches(text) if rule.hits(text, low) else None
                 if m is not None:
                     out.append((i, rule, m))
@@ -318,32 +453,11 @@ class LineMatcher:
         hits = self.scan([text])
         return (hits[0][1], hits[0][2]) if hits else None
 
-    def _plain_candidates(self, texts: Sequence[str], lows: Sequence[str], positions: Sequence[int]) -> set[int]:
-        """Which of ``positions`` hold a text a rule without a ``requires`` list may cover (``lows``
-        are the texts lower-cased): the per-mode unions, each mapped over the texts at C level
-        (one first-character union over all the texts starting with that character)."""
-        by_first: dict[str, list[int]] = {}
-        for i in positions:
-            by_first.setdefault(lows[i][:1], []).append(i)
-        found: set[int] = set()
-        full_d, full_r = self.full
-        start_d, start_r = self.start
-        for first, at in by_first.items():
-            subjects = [lows[i] for i in at]
-            full_l = full_d.pattern_for(first) if full_d is not None else None
-            if full_l is not None:
-                found.update(compress(at, map(full_l.fullmatch, subjects)))
-            start_l = start_d.pattern_for(first) if start_d is not None else None
-            if start_l is not None:
-                found.update(compress(at, map(start_l.match, subjects)))
-        originals = [texts[i] for i in positions]
-        if full_r is not None:
-            found.update(compress(positions, map(full_r.fullmatch, originals)))
-        if start_r is not None:
-            found.update(compress(positions, map(start_r.match, originals)))
-        for rule in self.searchers:
-            found.update(i for i in positions if _searches(rule, texts[i], lows[i]))
-        return found
+
+def _longest(rules: Iterable[Rule]) -> int | None:
+    """The longest block one of ``rules`` may cover (None: no limit)."""
+    limits = [r.max_chars for r in rules]
+    return None if None in limits else max((m for m in limits if m is not None), default=0)
 
 
 def _rule_first_chars(rule: Rule) -> frozenset[str] | None:
@@ -352,13 +466,6 @@ def _rule_first_chars(rule: Rule) -> frozenset[str] | None:
         return None
     firsts = [first_chars(p) for p in _alternatives(rule)]
     return None if any(f is None for f in firsts) else frozenset().union(*(f for f in firsts if f is not None))
-
-
-def _searches(rule: Rule, text: str, low: str) -> bool:
-    """A search-mode rule found in ``text`` (``low`` is ``text.lower()``)."""
-    if rule.max_chars is not None and len(text) > rule.max_chars:
-        return False
-    return (rule.lower.search(low) if rule.lower is not None else rule.regex.search(text)) is not None
 
 
 def candidate_lines(rule: Rule, index: TextIndex) -> set[int] | None:
@@ -446,6 +553,14 @@ def parse_groups(files: dict[str, str]) -> PatternSet:
             regex = re.compile(alternation, re.IGNORECASE | re.UNICODE)
         except re.error as exc:
             raise PatternError(f"[{rid}] bad pattern: {exc}") from exc
+        lower_parts = (
+            tuple(re.compile(p, re.UNICODE) for p in g["patterns"])
+            if all(lowercase_safe(p) for p in g["patterns"])
+            else None
+        )
+        # searching the patterns one by one is searching their union when none holds a group
+        # (a backreference would be renumbered in the union)
+        splittable = g["match"] == "search" and lower_parts is not None and all(p.groups == 0 for p in lower_parts)
         rules[rid] = Rule(
             id=rid,
             category=Category(g["category"]),
@@ -458,10 +573,9 @@ def parse_groups(files: dict[str, str]) -> PatternSet:
             sources=tuple(g["sources"]),
             lower=_compile_lower(g["patterns"]),
             requires=tuple(str(x).lower() for x in g.get("requires", ())),
-            lower_parts=(
-                tuple(re.compile(p, re.UNICODE) for p in g["patterns"])
-                if all(lowercase_safe(p) for p in g["patterns"])
-                else None
+            lower_parts=lower_parts,
+            search_parts=(
+                tuple((p, needles(p.pattern)) for p in lower_parts) if splittable and lower_parts is not None else None
             ),
         )
     return PatternSet(rules)

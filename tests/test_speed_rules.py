@@ -1,0 +1,254 @@
+"""Speed shortcuts of the phrase matcher and the rule detectors, pinned to the straightforward code.
+
+Every shortcut here replaces a plain computation (try each rule on each block, search a group's
+whole alternation, walk every block) by one that skips work. Each test states the plain version and
+checks, with hypothesis and on awkward input (empty text, 'İ' whose lower case is longer, 'ſ' and the
+Kelvin sign that only IGNORECASE folds, newlines inside blocks, overlapping literals), that the
+shortcut answers the same.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cleaners import patterns as patterns_module
+from cleaners.detectors import SIGNAL_GROUPS
+from cleaners.model import TextIndex
+from cleaners.patterns import LineMatcher, Rule, load, needles, parse_groups
+from cleaners.segment import segment_text
+
+SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+PS = load()
+MATCHER = PS.line_matcher(SIGNAL_GROUPS)
+
+# Characters that make lower() and IGNORECASE disagree, or change length, or break lines.
+AWKWARD = "İıſKkSsß\u212a\u0307\n \t©(){}=<>[]_.:;-–—„“\"'#|/·0123456789"
+
+
+def plain_scan(matcher: LineMatcher, texts: list[str]) -> list[tuple[int, str, str]]:
+    """The straightforward scan: per text, the first rule in order whose ``hits`` (the lower-cased
+    check) and ``matches`` (the case-insensitive one) both accept it."""
+    out = []
+    for i, text in enumerate(texts):
+        low = text.lower()
+        for rule in matcher.rules:
+            m = rule.matches(text) if rule.hits(text, low) else None
+            if m is not None:
+                out.append((i, rule.id, m.group(0)))
+                break
+    return out
+
+
+def fast_scan(matcher: LineMatcher, texts: list[str]) -> list[tuple[int, str, str]]:
+    return [(i, rule.id, m.group(0)) for i, rule, m in matcher.scan(texts, TextIndex.of(texts))]
+
+
+# --------------------------------------------------------------------------- the packaged matcher
+
+FRAGMENTS = [
+    "Foto: dpa", "© AFP/Getty Images", "Bild: (c) Reuters", "Copyright 2021 Example News. All rights reserved.",
+    "Alle Rechte vorbehalten.", "CC BY-SA 4.0", "Photo by Jane Doe on Unsplash", "Public Domain",
+    "console.log(\"x\")", "var x = 1;", "window.dataLayer = window.dataLayer || [];", "});", "foo({a: 1});",
+    "<script src=x>", "googletag.cmd.push(function() {", "document.getElementById('x')", "function f(a) {",
+    "Folgen Sie uns auf Instagram", "Lesen Sie auch", "Mehr zum Thema", "Anzeige", "3 Min. Lesezeit",
+    "Skip to content", "Startseite › Politik", "Facebook", "Twitter", "true", "showPaywall: true,",
+    "Dieser Artikel wurde mit maschineller Unterstützung erstellt.", "Anna Muster sagt:", "Antworten",
+    "Read more: the other story", "Newsletter abonnieren", "#news #politik", "Teilen", "",
+    "Die Regierung hat am Montag neue Regeln beschlossen.",
+]
+_line = st.one_of(
+    st.builds(
+        lambda frag, case, pre, post: f"{pre}{getattr(frag, case)()}{post}",
+        st.sampled_from(FRAGMENTS),
+        st.sampled_from(["lower", "upper", "title", "strip"]),
+        st.sampled_from(["", "x ", "  ", "İ", "ſ", "\n"]),
+        st.sampled_from(["", ".", " und mehr", "\nzweite zeile", " " + "lang " * 60, "İ"]),
+    ),
+    st.text(alphabet=st.sampled_from(AWKWARD + "abcdefghijklmnopqrstuvwxyz"), max_size=30),
+)
+
+
+@given(st.lists(_line, max_size=20))
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_scan_equals_the_plain_scan_on_random_documents(texts: list[str]) -> None:
+    assert fast_scan(MATCHER, texts) == plain_scan(MATCHER, texts)
+
+
+@pytest.mark.parametrize("seed", sorted(p.name for p in SEEDS.glob("*.txt")))
+def test_scan_equals_the_plain_scan_on_seeds(seed: str) -> None:
+    texts = [b.text for b in segment_text((SEEDS / seed).read_text(encoding="utf-8")).blocks]
+    assert fast_scan(MATCHER, texts) == plain_scan(MATCHER, texts)
+
+
+# --------------------------------------------------------------------------- hand-made pattern sets
+
+_GROUPS = r"""
+[a.full]
+rationale = "r"
+category = "teaser"
+max_chars = 20
+patterns = ['mehr zum thema', 'x+y', 'ab|abc']
+
+[b.start]
+rationale = "r"
+category = "teaser"
+match = "start"
+patterns = ['mehr', '(ab)+c']
+
+[c.search]
+rationale = "r"
+category = "ad"
+match = "search"
+requires = ["anzeige", "zeig"]
+patterns = ['\banzeige\b', 'ze(?:ig)+']
+
+[d.cased]
+rationale = "r"
+category = "ad"
+patterns = ['Foo(?-i:Bar)', 'k+']
+
+[e.search]
+rationale = "r"
+category = "ad"
+match = "search"
+patterns = ['zz\d', '(?i:ſ)x', '^s+$', 'k(?=x)']
+
+[f.nullable]
+rationale = "r"
+category = "ad"
+patterns = ['a*', 'ı?i']
+
+[g.any]
+rationale = "r"
+category = "ad"
+max_chars = 6
+patterns = ['.{2}x', '\s*y']
+
+[h.start_cased]
+rationale = "r"
+category = "ad"
+match = "start"
+patterns = ['(?-i:Q)q', 'i\u0307']
+
+[i.backref]
+rationale = "r"
+category = "ad"
+patterns = ['(a|b)\1c']
+
+[j.late]
+rationale = "r"
+category = "ad"
+match = "start"
+max_chars = 3
+patterns = ['ab', 'mehr', 'x']
+"""
+CUSTOM = parse_groups({"t.toml": _GROUPS})
+_custom_text = st.text(alphabet=st.sampled_from("mehrzu thaxybcnigeFoBRQqKkſİı\u0307\u212a1 \n"), max_size=16)
+
+
+@pytest.mark.parametrize("min_alternatives", [0, 4, 10**6])
+@given(st.lists(_custom_text, max_size=12))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_scan_of_a_hand_made_set_equals_the_plain_scan(
+    monkeypatch: pytest.MonkeyPatch, min_alternatives: int, texts: list[str]
+) -> None:
+    """Every kind of rule (full/start/search, lower-case safe or not, with groups or a backreference,
+    nullable, with and without ``requires`` and ``max_chars``), unions split by first character or
+    not: the first rule in order wins, as rule by rule."""
+    monkeypatch.setattr(patterns_module, "DISPATCH_MIN_ALTERNATIVES", min_alternatives)
+    matcher = LineMatcher.build(list(CUSTOM.rules.values()))
+    assert fast_scan(matcher, texts) == plain_scan(matcher, texts)
+
+
+def test_hand_made_set_covers_its_cases() -> None:
+    matcher = LineMatcher.build(list(CUSTOM.rules.values()))
+    texts = ["mehr zum thema", "Mehr Bilder", "eine Anzeige", "FOOBar", "fooBAR", "abc", "QQ", "qq", "aac",
+             "zz1", "", "x", "ſx", "abcx", "bcx", "İx", "kx"]
+    got = {t: r for i, r, _ in fast_scan(matcher, texts) for t in [texts[i]]}
+    assert got == {
+        "mehr zum thema": "a.full", "Mehr Bilder": "b.start", "eine Anzeige": "c.search", "FOOBar": "d.cased",
+        "abc": "a.full", "QQ": "h.start_cased", "aac": "i.backref", "zz1": "e.search", "": "f.nullable",
+        "x": "j.late", "ſx": "e.search", "bcx": "g.any", "abcx": "b.start", "kx": "e.search",
+    }
+    assert fast_scan(matcher, texts) == plain_scan(matcher, texts)
+
+
+# --------------------------------------------------------------------------- needles of a pattern
+
+
+def test_needles_of_simple_patterns() -> None:
+    assert needles("abc") == ("abc",)
+    assert needles(r"\bconsole\.(?:log|warn)\s*\(") == ("console.",)
+    assert needles(r"^\s*(?:var|let|const)\s+x") == ("const", "let", "var")
+    assert needles(r"(?:ab|cd)+x") == ("ab", "cd")  # the longer set wins over 'x'
+    assert needles(r"a?b*") == ()  # may match the empty string
+    assert needles(r"(?i:abc)") == ()  # case-insensitive: 'ABC' matches too
+    assert needles(r"(?i)abc") == ()
+    assert needles(r"x(?i:abc)yz") == ("yz",)
+    assert needles(r"a|[bc]d") == ("a", "d")
+    assert needles(r"ab|\d") == ()  # an alternative without a literal
+    assert needles(r"(?>abc)d") == ("abc",)
+    assert needles("[") == ()  # not a pattern
+
+
+# Small patterns built from literals, classes, groups, alternations, repeats, anchors and lookarounds.
+_atom = st.one_of(
+    st.sampled_from([*"abcſİk.", r"\s", r"\w", "[ab]", "[^a]", r"\b", "^", "$", "(?=a)", "(?!b)"]),
+)
+
+
+def _pattern_strategy() -> st.SearchStrategy[str]:
+    def extend(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+        return st.one_of(
+            st.lists(inner, min_size=1, max_size=4).map("".join),
+            st.lists(inner, min_size=2, max_size=3).map(lambda xs: "(?:" + "|".join(xs) + ")"),
+            st.tuples(inner, st.sampled_from(["*", "+", "?", "{2}", "{0,2}", "+?", "*+", "{1,3}"])).map(
+                lambda t: f"(?:{t[0]}){t[1]}"
+            ),
+            inner.map(lambda x: f"(?i:{x})"),
+            inner.map(lambda x: f"(?>{x})"),
+            inner.map(lambda x: f"({x})"),
+        )
+
+    return st.recursive(_atom, extend, max_leaves=8)
+
+
+@given(_pattern_strategy(), st.lists(st.text(alphabet=st.sampled_from("abcſİkK\u0307 x"), max_size=8), max_size=12))
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_match_holds_a_needle(pattern: str, texts: list[str]) -> None:
+    """Whatever text a pattern finds something in holds one of its needles (random patterns over a
+    small alphabet, random texts over the same one, so that many of them match)."""
+    lits = needles(pattern)
+    regex = re.compile(pattern, re.UNICODE)
+    for text in texts:
+        if lits and regex.search(text) is not None:
+            assert any(lit in text for lit in lits), (pattern, lits, text)
+
+
+SPLIT = [r for r in PS.rules.values() if r.search_parts is not None]
+
+
+def test_search_groups_are_split() -> None:
+    assert "script.code_line" in {r.id for r in SPLIT}
+    code = PS.get("script.code_line")
+    assert code.search_parts is not None and all(lits for _, lits in code.search_parts)
+
+
+@pytest.mark.parametrize("rule", SPLIT, ids=[r.id for r in SPLIT])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_split_search_equals_the_whole_alternation(rule: Rule, data: st.DataObject) -> None:
+    """``pattern_hits`` of a search group tries only the patterns whose needle occurs: the same answer
+    as searching the group's whole (lower-case) alternation."""
+    assert rule.lower is not None and rule.search_parts is not None
+    pattern = data.draw(st.sampled_from([p for p, _ in rule.search_parts]))
+    alphabet = st.characters(exclude_categories=["Cs"])
+    matching = data.draw(st.from_regex(pattern, alphabet=alphabet))
+    for text in (matching, matching.upper(), data.draw(_line), data.draw(st.text(alphabet=AWKWARD, max_size=20))):
+        low = text.lower()
+        assert rule.pattern_hits(text, low) == (rule.lower.search(low) is not None), (rule.id, text)
