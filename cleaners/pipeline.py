@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Sequence
+from operator import attrgetter
 from types import MappingProxyType
 
 from cleaners import shape
@@ -25,13 +26,17 @@ from cleaners.model import (
     Document,
     Note,
     Removal,
-    RemovedText,
     View,
+    removed_texts,
 )
 from cleaners.patterns import PatternSet
 from cleaners.patterns import load as load_patterns
 from cleaners.segment import segment_text
 from cleaners.settings import DEFAULT, Settings
+
+_N_WORDS = attrgetter("n_words")
+_TEXT = attrgetter("text")
+_RULE = attrgetter("rule")
 
 # Hex characters of the sha256 kept in an article id: 80 bits, collision-free at any corpus size
 # this pipeline will see, short enough for file names.
@@ -59,16 +64,27 @@ def detect(
     return view
 
 
-def _kind(block: Block, nxt: Block | None, settings: Settings) -> BlockKind:
-    if block.bullet:
-        return BlockKind.LIST
-    if shape.is_quoted(block.text):
-        return BlockKind.QUOTE
-    if nxt is not None and shape.block_is_heading_shaped(block, settings) and not shape.block_is_prose(
-        block, settings
-    ):
-        return BlockKind.HEADING
-    return BlockKind.PARAGRAPH
+def _kinds(kept: list[Block], settings: Settings) -> list[BlockKind]:
+    """The kind of every kept block: a list item, a quotation, a heading (heading-shaped, not prose,
+    and not the last block), or a paragraph. A heading has 1 to ``heading_max_words`` words, so
+    longer blocks skip the heading checks."""
+    kinds: list[BlockKind] = []
+    append = kinds.append
+    is_quoted, heading_shaped, prose = shape.is_quoted, shape.block_is_heading_shaped, shape.block_is_prose
+    max_words, last = settings.heading_max_words, len(kept) - 1
+    for i, block in enumerate(kept):
+        if block.bullet:
+            append(BlockKind.LIST)
+        elif is_quoted(block.text):
+            append(BlockKind.QUOTE)
+        elif (
+            i < last and 0 < block.n_words <= max_words and heading_shaped(block, settings)
+            and not prose(block, settings)
+        ):
+            append(BlockKind.HEADING)
+        else:
+            append(BlockKind.PARAGRAPH)
+    return kinds
 
 
 def _title_from_head_chrome(view: View, first_kept: int | None, settings: Settings) -> int | None:
@@ -107,7 +123,7 @@ def build_article(
 ) -> Article:
     ps = patterns if patterns is not None else load_patterns()
     kept = list(view.kept())
-    leftover_words = sum(b.n_words for b in kept)
+    leftover_words = sum(map(_N_WORDS, kept))
     too_short = 0 < leftover_words < settings.article_min_words
     if too_short:
         # What survived is not an article; record it as removed so no block goes unaccounted.
@@ -116,7 +132,7 @@ def build_article(
             for b in kept
         )
         kept = []
-    kinds = [_kind(b, kept[i + 1] if i + 1 < len(kept) else None, settings) for i, b in enumerate(kept)]
+    kinds = _kinds(kept, settings)
 
     title: str | None = None
     body = list(zip(kept, kinds, strict=True))
@@ -138,13 +154,16 @@ def build_article(
 
     doc_blocks = view.doc.blocks
     verdicts = sorted(view.removals.items())
-    removed = tuple(RemovedText(doc_blocks[i].text, r.rule, r.category, r.detail) for i, r in verdicts)
+    removed_at = [i for i, _ in verdicts]
+    removals = [r for _, r in verdicts]
+    removed = removed_texts(map(_TEXT, map(doc_blocks.__getitem__, removed_at)), removals)
     note_keys = ps.note_keys()
     notes: dict[str, Note] = {}  # the first block removed by a group with a note sets it
-    for i, r in verdicts:
-        note_key = note_keys.get(r.rule)
-        if note_key is not None and note_key not in notes:
-            notes[note_key] = Note(note_key, doc_blocks[i].text)
+    if not note_keys.keys().isdisjoint(map(_RULE, removals)):
+        for i, r in verdicts:
+            note_key = note_keys.get(r.rule)
+            if note_key is not None and note_key not in notes:
+                notes[note_key] = Note(note_key, doc_blocks[i].text)
 
     empty_reason: str | None = None
     if too_short:

@@ -9,11 +9,12 @@ joined to the line before it. The blank-line group a block sits in is kept as ``
 from __future__ import annotations
 
 import re
-from itertools import accumulate, compress, count, pairwise
+from itertools import accumulate, compress, count
+from operator import and_, itemgetter, sub
 
-from cleaners.model import Block, BlockKind, Document
+from cleaners.model import BlockKind, Document, make_blocks
 from cleaners.settings import DEFAULT, Settings
-from cleaners.shape import norm_keys, word_counts
+from cleaners.shape import norm_keys_and_word_counts
 
 # List markers scrapers emit for <li> items (lines arrive stripped, so the marker comes first).
 _BULLET_CHARS = frozenset("-*•·▪◦‣\u2013")
@@ -24,6 +25,7 @@ _SPACES = re.compile(f"[{_SPACE_CHARS}]+")
 # dumps hold none; looking for them with ``in`` is ~7x faster than letting the regex replace every
 # single space with itself.
 _SPACE_FIXES = ("  ", *_SPACE_CHARS[1:])
+_KIND_OF_BULLET = (BlockKind.PARAGRAPH, BlockKind.LIST)  # indexed by Block.bullet
 # Characters after which a line is complete (sentence end, label, quote close).
 _LINE_END = re.compile(r"[.!?:;…\"“”»«')\]]$")
 
@@ -47,19 +49,22 @@ def segment_text(text: str, *, settings: Settings = DEFAULT) -> Document:
     texts = list(filter(None, stripped))  # the non-empty lines ...
     linenos = list(compress(count(1), stripped))  # ... and their 1-based line numbers
     n = len(texts)
+    gaps = list(map(sub, linenos[1:], linenos))  # gaps[i - 1]: lines from line i - 1 to line i
     # A blank line between two lines starts a new group.
-    groups = list(accumulate((b - a > 1 for a, b in pairwise(linenos)), initial=0))[:n]
+    groups = list(accumulate(map((1).__lt__, gaps), initial=0)) if n else []
     bullets = [False] * n
-    for i in [i for i, t in enumerate(texts) if t[0] in _BULLET_CHARS]:
+    for i in compress(count(), map(_BULLET_CHARS.__contains__, map(itemgetter(0), texts))):
         m = _BULLET.match(texts[i])
         if m is not None:
             bullets[i] = True
             texts[i] = texts[i][m.end() :]
     # Hard-wrapped paragraphs: a line right under another (no blank line between) may continue the
-    # block that line belongs to; ``joined_to`` maps such a line to that block's first line.
+    # block that line belongs to; ``joined_to`` maps such a line to that block's first line. Only a
+    # line that starts in lower case can continue one, so only those are looked at.
     joined_to: dict[int, int] = {}
-    for i in range(1, n):
-        if linenos[i] - linenos[i - 1] != 1 or bullets[i]:
+    lower_after_one = map(and_, map((1).__eq__, gaps), map(str.islower, map(itemgetter(0), texts[1:])))
+    for i in compress(range(1, n), lower_after_one):
+        if bullets[i]:
             continue
         head = joined_to.get(i - 1, i - 1)
         if not bullets[head] and _is_continuation(texts[head], texts[i], settings):
@@ -71,9 +76,6 @@ def segment_text(text: str, *, settings: Settings = DEFAULT) -> Document:
         linenos = [linenos[i] for i in firsts]
         groups = [groups[i] for i in firsts]
         bullets = [bullets[i] for i in firsts]
-    kinds = [BlockKind.LIST if b else BlockKind.PARAGRAPH for b in bullets]
-    return Document(
-        blocks=tuple(
-            map(Block, range(len(texts)), texts, kinds, linenos, groups, bullets, norm_keys(texts), word_counts(texts))
-        )
-    )
+    keys, n_words = norm_keys_and_word_counts(texts)
+    kinds = map(_KIND_OF_BULLET.__getitem__, bullets)
+    return Document(blocks=make_blocks(texts, kinds, linenos, groups, bullets, keys, n_words))
