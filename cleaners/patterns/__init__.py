@@ -278,28 +278,33 @@ def needles(pattern: str) -> tuple[str, ...]:
 DISPATCH_MIN_ALTERNATIVES = 12
 
 
-def _union_source(entries: Sequence[tuple[Rule, list[str]]]) -> str:
+def _union_source(entries: Sequence[tuple[Rule, list[str]]], grouped: bool) -> str:
     def alt(rule: Rule, p: str) -> str:
         return f"(?:{p})(?s:.*)" if rule.match == "start" else f"(?:{p})"
 
+    if not grouped:
+        return "|".join(alt(rule, p) for rule, ps in entries for p in ps)
     return "|".join("(" + "|".join(alt(rule, p) for p in ps) + ")" for rule, ps in entries)
 
 
 @dataclass(frozen=True, slots=True)
 class RuleUnion:
     """Full- and start-mode rules as one union for ``fullmatch``, with the rule position (in the
-    matcher) of each of its groups."""
+    matcher) of each of its groups; and the same union without the groups, which Python's re runs
+    ~40 % faster: it rules out most blocks, the grouped one names the rule of the others."""
 
     regex: re.Pattern[str]
     rule_at: tuple[int, ...]  # by group number (index 0 unused)
+    any: re.Pattern[str]
 
     @classmethod
     def build(cls, entries: Sequence[tuple[int, Rule, list[str]]], flags: int) -> RuleUnion | None:
         entries = [e for e in entries if e[2]]
         if not entries:
             return None
-        regex = re.compile(_union_source([(rule, ps) for _, rule, ps in entries]), flags)
-        return cls(regex, (-1, *(k for k, _, _ in entries)))
+        sources = [(rule, ps) for _, rule, ps in entries]
+        regex = re.compile(_union_source(sources, True), flags)
+        return cls(regex, (-1, *(k for k, _, _ in entries)), re.compile(_union_source(sources, False), flags))
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,20 +339,36 @@ class CharUnions:
             if self.other is not None:
                 _note_firsts(self.other, [lows[i] for i in positions], positions, best)
             return
-        by_first: dict[str, list[int]] = {}
-        get = by_first.get
+        # a page repeats many short lines (menu items, share buttons): match each distinct one once
+        holders: dict[str, list[int]] = {}
+        get = holders.get
         for i in positions:
-            first = lows[i][:1]
-            at = get(first)
+            low = lows[i]
+            at = get(low)
             if at is None:
-                by_first[first] = [i]
+                holders[low] = [i]
             else:
                 at.append(i)
+        by_first: dict[str, list[str]] = {}
+        get_first = by_first.get
+        for low in holders:
+            first = low[:1]
+            same = get_first(first)
+            if same is None:
+                by_first[first] = [low]
+            else:
+                same.append(low)
         by_char, other = self.by_char, self.other
-        for first, at in by_first.items():
+        for first, subjects in by_first.items():
             union = by_char.get(first, other)
             if union is not None:
-                _note_firsts(union, [lows[i] for i in at], at, best)
+                grouped, rule_at = union.regex.fullmatch, union.rule_at
+                for low in compress(subjects, list(map(union.any.fullmatch, subjects))):
+                    m = grouped(low)
+                    k = rule_at[m.lastindex or 0] if m is not None else -1
+                    for i in holders[low]:
+                        if k < best.get(i, k + 1):
+                            best[i] = k
 
 
 def _may_start(first: frozenset[str] | None, c: str | None) -> bool:
@@ -358,9 +379,9 @@ def _may_start(first: frozenset[str] | None, c: str | None) -> bool:
 
 def _note_firsts(union: RuleUnion, subjects: list[str], positions: Sequence[int], best: dict[int, int]) -> None:
     """``best[i] = min(best[i], first rule of union covering subject)`` for the subjects it covers."""
-    found = list(map(union.regex.fullmatch, subjects))
-    rule_at = union.rule_at
-    for i, m in compress(zip(positions, found, strict=True), found):
+    grouped, rule_at = union.regex.fullmatch, union.rule_at
+    for i, subject in compress(zip(positions, subjects, strict=True), list(map(union.any.fullmatch, subjects))):
+        m = grouped(subject)
         k = rule_at[m.lastindex or 0] if m is not None else -1
         if k < best.get(i, k + 1):
             best[i] = k
