@@ -12,8 +12,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from itertools import accumulate, compress
-from operator import attrgetter, not_
+from itertools import accumulate
 from types import MappingProxyType
 from typing import cast
 
@@ -177,9 +176,6 @@ class Document:
         return index
 
 
-_INDEX = attrgetter("index")
-
-
 @dataclass(frozen=True, slots=True)
 class View:
     """What a detector sees: the document and the verdicts reached so far (index -> Removal)."""
@@ -195,13 +191,10 @@ class View:
         return r.rule if r is not None else None
 
     def kept(self) -> Iterator[Block]:
-        blocks = self.doc.blocks
-        # (b for b in blocks if b.index not in self.removals), with the loop in C
-        return compress(blocks, map(not_, map(self.removals.__contains__, map(_INDEX, blocks))))
+        return (b for b in self.doc.blocks if b.index not in self.removals)
 
     def kept_indices(self) -> list[int]:
-        removals = self.removals
-        return [i for i in map(_INDEX, self.doc.blocks) if i not in removals]
+        return [b.index for b in self.doc.blocks if b.index not in self.removals]
 
     def with_removals(self, new: Iterable[Removal]) -> View:
         """A new view with ``new`` added; the first verdict on a block stands."""

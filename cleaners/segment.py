@@ -9,8 +9,8 @@ joined to the line before it. The blank-line group a block sits in is kept as ``
 from __future__ import annotations
 
 import re
-from itertools import accumulate, compress, count
-from operator import and_, itemgetter, sub
+from itertools import accumulate, compress, count, repeat
+from operator import and_, eq, gt, itemgetter, sub
 
 from cleaners.model import BlockKind, Document, make_blocks
 from cleaners.settings import DEFAULT, Settings
@@ -51,7 +51,7 @@ def segment_text(text: str, *, settings: Settings = DEFAULT) -> Document:
     n = len(texts)
     gaps = list(map(sub, linenos[1:], linenos))  # gaps[i - 1]: lines from line i - 1 to line i
     # A blank line between two lines starts a new group.
-    groups = list(accumulate(map((1).__lt__, gaps), initial=0)) if n else []
+    groups = list(accumulate(map(gt, gaps, repeat(1)), initial=0)) if n else []
     bullets = [False] * n
     for i in compress(count(), map(_BULLET_CHARS.__contains__, map(itemgetter(0), texts))):
         m = _BULLET.match(texts[i])
@@ -62,7 +62,7 @@ def segment_text(text: str, *, settings: Settings = DEFAULT) -> Document:
     # block that line belongs to; ``joined_to`` maps such a line to that block's first line. Only a
     # line that starts in lower case can continue one, so only those are looked at.
     joined_to: dict[int, int] = {}
-    lower_after_one = map(and_, map((1).__eq__, gaps), map(str.islower, map(itemgetter(0), texts[1:])))
+    lower_after_one = map(and_, map(eq, gaps, repeat(1)), map(str.islower, map(itemgetter(0), texts[1:])))
     for i in compress(range(1, n), lower_after_one):
         if bullets[i]:
             continue

@@ -247,3 +247,16 @@ def test_notes_come_from_the_first_block_a_note_rule_removed() -> None:
     plain = build_article(View(doc, MappingProxyType({0: Removal(0, "ads.marker", Category.AD)})), patterns=load())
     assert plain.notes == ()
     assert DEFAULT.heading_max_words > 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(" \t\n_.,-aZ0ß…„“\u00a0\u3000東\u0301"), max_size=60))
+def test_key_gaps_change_what_the_non_word_runs_change(text: str) -> None:
+    assert shape._KEY_GAPS.sub(" ", text) == shape._NON_WORD_LINE.sub(" ", text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_awkward_text, max_size=15))
+def test_nfkc_text_by_text_is_nfkc_of_the_joined_texts(texts: list[str]) -> None:
+    texts = [t.replace("\n", " ") for t in texts]
+    assert "\n".join(map(shape._NFKC, texts)) == unicodedata.normalize("NFKC", "\n".join(texts))
