@@ -93,10 +93,12 @@ def detect_code_shape(view: View, patterns: PatternSet, settings: Settings) -> l
     """Script residue by shape: a high share of code punctuation; and bare values (``false``,
     ``42``) sitting between other script lines, as serialized state dumps into text."""
     out: list[Removal] = []
-    kept = list(view.kept())
-    for block, n_code in zip(kept, shape.code_char_counts([b.text for b in kept]), strict=True):
+    min_chars, min_ratio = settings.code_min_chars, settings.code_char_ratio
+    # only blocks of at least code_min_chars can be code-shaped: count code characters in those
+    sized = [b for b in view.kept() if len(b.text) >= min_chars]
+    for block, n_code in zip(sized, shape.code_char_counts([b.text for b in sized]), strict=True):
         size = len(block.text)
-        if size < settings.code_min_chars or n_code / size < settings.code_char_ratio:
+        if n_code / size < min_ratio:
             continue
         if not shape.block_is_prose(block, settings):
             out.append(Removal(block.index, "script.code_shape", Category.SCRIPT, f"code chars {n_code / size:.2f}"))
@@ -104,10 +106,12 @@ def detect_code_shape(view: View, patterns: PatternSet, settings: Settings) -> l
     if not script:
         return out
     shaped = {r.index for r in out}
-    for block in kept:
-        i = block.index
-        if i in shaped or i - 1 not in script or i + 1 not in script:
+    # a kept block with script lines on both sides: only those right after a script line qualify
+    blocks = view.doc.blocks
+    for i in sorted(j + 1 for j in script if j + 2 in script and j + 1 not in shaped):
+        if i in view.removals:
             continue
+        block = blocks[i]
         if block.n_words <= 2 and not shape.ends_sentence(block.text):
             out.append(Removal(i, "script.state_run", Category.SCRIPT, "value between script lines"))
     return out
@@ -259,15 +263,19 @@ def detect_promo_tail(view: View, patterns: PatternSet, settings: Settings) -> l
     anchor = patterns.get("promo.anchor")
     blocks = view.doc.blocks
     lows = view.doc.text_index().lows
+    removals = view.removals
+    literals, search = anchor.requires, anchor.regex.search
     # Scan from the end while no prose has been seen; remember the earliest promo start.
     start: Block | None = None
     for block in reversed(blocks):
-        if block.index in view.removals:
+        if block.index in removals:
             continue
-        promo = anchor.may_match(lows[block.index]) and anchor.regex.search(block.text) is not None
-        if shape.block_is_prose(block, settings) and not promo:
+        contains = lows[block.index].__contains__  # Rule.may_match, inlined
+        promo = (not literals or any(map(contains, literals))) and search(block.text) is not None
+        prose = shape.block_is_prose(block, settings)
+        if prose and not promo:
             break
-        if shape.is_shouting(block.text, settings) or (promo and not shape.block_is_prose(block, settings)):
+        if shape.is_shouting(block.text, settings) or (promo and not prose):
             start = block
     if start is None:
         return []
@@ -382,18 +390,25 @@ class _KeyText:
     """The kept blocks' keys, space-padded and joined by newlines: one C-level substring search
     finds every block that holds a key as whole words, in document order."""
 
-    def __init__(self, keys: dict[int, str]) -> None:
-        self.order = list(keys)
-        padded = [f" {k} " for k in keys.values()]
-        self.starts = list(accumulate((len(p) + 1 for p in padded[:-1]), initial=0))
-        self.text = "\n".join(padded)
+    def __init__(self, blocks: list[Block]) -> None:
+        self.blocks = blocks
+        keys = [b.key for b in blocks]
+        # " k0 \n k1 \n ...": line j starts after the lines before it, each its key plus 3 characters
+        self.starts = list(accumulate(map((3).__add__, map(len, keys[:-1])), initial=0))
+        self.text = " " + " \n ".join(keys) + " "
 
-    def holders(self, key: str) -> Iterator[int]:
+    def repeated(self, key: str) -> bool:
+        """Whether ``key`` occurs (as whole words) in more than one line. A key occurs in its own
+        line; occurrences in two lines cannot overlap (a needle holds no newline), so a single
+        count that finds one means no other line holds it."""
+        return self.text.count(f" {key} ") > 1
+
+    def holders(self, key: str) -> Iterator[Block]:
         needle = f" {key} "
         pos = self.text.find(needle)
         while pos >= 0:
             line = bisect_right(self.starts, pos) - 1
-            yield self.order[line]
+            yield self.blocks[line]
             nxt = line + 1
             if nxt >= len(self.starts):
                 return
@@ -403,27 +418,25 @@ class _KeyText:
 def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
     """A short sentence whose words all occur, in order, inside a longer kept block, plus the
     attribution line under it (a name and role sharing a name with that block)."""
-    kept = {b.index: b for b in view.kept()}
-    keys = {i: b.key for i, b in kept.items()}
-    key_text: _KeyText | None = None
+    kept = list(view.kept())
+    max_chars = settings.pull_quote_max_chars
+    # the blocks that may be pull quotes: a sentence of enough words, short, not a list item
+    quotes = [
+        b for b in kept
+        if b.n_words >= PULL_QUOTE_MIN_WORDS and not b.bullet and len(b.text) <= max_chars
+        and (shape.ends_sentence(b.text) or shape.is_quoted(b.text))
+        and b.key.count(" ") + 1 >= PULL_QUOTE_MIN_KEY_WORDS
+    ]
+    if not quotes:
+        return []
+    key_text = _KeyText(kept)
     out: list[Removal] = []
-    for block in kept.values():
-        text = block.text
-        if block.bullet or len(text) > settings.pull_quote_max_chars:
-            continue
-        if block.n_words < PULL_QUOTE_MIN_WORDS:
-            continue
-        if not (shape.ends_sentence(text) or shape.is_quoted(text)):
-            continue
-        key = keys[block.index]
-        if key.count(" ") + 1 < PULL_QUOTE_MIN_KEY_WORDS:
-            continue
-        if key_text is None:
-            key_text = _KeyText(keys)
-        host = next(
-            (kept[i] for i in key_text.holders(key) if i != block.index and len(keys[i]) > len(key)),
-            None,
-        )
+    for block in quotes:
+        key = block.key
+        if not key_text.repeated(key):
+            continue  # only its own line holds it: no host
+        size = len(key)
+        host = next((b for b in key_text.holders(key) if b.index != block.index and len(b.key) > size), None)
         if host is None:
             continue
         out.append(

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import MappingProxyType
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaners import patterns as patterns_module
-from cleaners.detectors import SIGNAL_GROUPS
-from cleaners.model import TextIndex
+from cleaners import shape
+from cleaners.detectors import RULE_DETECTORS, SIGNAL_GROUPS
+from cleaners.model import Block, Category, Document, Removal, TextIndex, View
 from cleaners.patterns import LineMatcher, Rule, load, needles, parse_groups
 from cleaners.segment import segment_text
+from cleaners.settings import DEFAULT, Settings
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 PS = load()
@@ -252,3 +255,133 @@ def test_split_search_equals_the_whole_alternation(rule: Rule, data: st.DataObje
     for text in (matching, matching.upper(), data.draw(_line), data.draw(st.text(alphabet=AWKWARD, max_size=20))):
         low = text.lower()
         assert rule.pattern_hits(text, low) == (rule.lower.search(low) is not None), (rule.id, text)
+
+
+# --------------------------------------------------------------------------- rule detectors
+#
+# The plain versions of the detectors whose loops were cut: same rules, written the obvious way.
+
+BODY = (
+    "Die Regierung hat am Montag in Berlin neue Regeln für den Ausbau der Radwege beschlossen, "
+    "sagte die Ministerin Anna Muster. „Wir werden das Netz bis 2030 verdoppeln“, sagte sie."
+)
+QUOTE = "Wir werden das Netz bis 2030 verdoppeln."
+POOL = [
+    BODY, BODY + " Mehr dazu später.", QUOTE, f"„{QUOTE}“", "— Anna Muster, Ministerin", "Anna Muster, Ministerin",
+    "Die Stadt plant neue Wege für alle Menschen in der Region.", "var x = {a: 1, b: [2, 3]};", "});", "false", "42",
+    "window.dataLayer = window.dataLayer || [];", "JETZT GRATIS TESTEN!", "Sign up for a free trial today",
+    "Gewinnspiel: jetzt mitmachen und gewinnen", "DER DIGITALE EURO KOMMT", "Kurz notiert", "Menü", "",
+    "İstanbul İçin Yeni Kurallar", "Wir werden das Netz bis 2030 verdoppeln, sagte sie gestern.", "x = 1",
+    "Weitere Informationen finden Sie hier.", "Dieser Satz hat genau genug Wörter für ein Zitat.",
+    "Dieser Satz hat genau genug Wörter für ein Zitat. Und noch einer danach, lang genug für alles.",
+    "}); }); }); });", '{"ok": true, "n": 1}',
+]
+RULES = ["script.code_line", "script.state_value", "caption.credit", "tags.label", "teaser.related", "comments.marker"]
+
+
+@st.composite
+def views(draw: st.DrawFn) -> View:
+    line = st.one_of(st.sampled_from(POOL), st.text(alphabet=AWKWARD + "abcXYZ", max_size=20))
+    texts = draw(st.lists(line, max_size=24))
+    blocks = tuple(
+        Block(i, t, line=i + 1, group=i, bullet=draw(st.booleans())) for i, t in enumerate(texts)
+    )
+    removed = draw(st.dictionaries(st.integers(0, max(0, len(texts) - 1)), st.sampled_from(RULES), max_size=8))
+    removals = {i: Removal(i, rule, Category.SCRIPT, "x") for i, rule in removed.items() if i < len(texts)}
+    return View(Document(blocks), MappingProxyType(removals))
+
+
+def plain_code_shape(view: View, settings: Settings) -> list[Removal]:
+    out: list[Removal] = []
+    kept = [b for b in view.doc.blocks if b.index not in view.removals]
+    for block in kept:
+        size = len(block.text)
+        if size < settings.code_min_chars or shape.code_char_ratio(block.text) < settings.code_char_ratio:
+            continue
+        if not shape.is_prose(block.text, settings):
+            n_code = sum(block.text.count(c) for c in shape.CODE_CHARS)
+            out.append(Removal(block.index, "script.code_shape", Category.SCRIPT, f"code chars {n_code / size:.2f}"))
+    script = {i for i, r in view.removals.items() if r.rule.startswith("script.")} | {r.index for r in out}
+    shaped = {r.index for r in out}
+    for block in kept:
+        i = block.index
+        if i in shaped or i - 1 not in script or i + 1 not in script:
+            continue
+        if shape.word_count(block.text) <= 2 and not shape.ends_sentence(block.text):
+            out.append(Removal(i, "script.state_run", Category.SCRIPT, "value between script lines"))
+    return out
+
+
+def plain_promo_tail(view: View, settings: Settings) -> list[Removal]:
+    anchor = PS.get("promo.anchor")
+    start = None
+    for block in reversed(view.doc.blocks):
+        if block.index in view.removals:
+            continue
+        promo = anchor.regex.search(block.text) is not None and anchor.may_match(block.text.lower())
+        prose = shape.is_prose(block.text, settings)
+        if prose and not promo:
+            break
+        if shape.is_shouting(block.text, settings) or (promo and not prose):
+            start = block
+    if start is None:
+        return []
+    head = start.text if len(start.text) <= 60 else start.text[:59] + "…"
+    return [
+        Removal(b.index, "promo.tail", Category.PROMO, f"promo block from {head!r}")
+        for b in view.doc.blocks[start.index :]
+        if b.index not in view.removals
+    ]
+
+
+def plain_pull_quotes(view: View, settings: Settings) -> list[Removal]:
+    """A host is the first kept block (in order) with a longer key holding the quote's key as whole words."""
+    kept = [b for b in view.doc.blocks if b.index not in view.removals]
+    out: list[Removal] = []
+    for block in kept:
+        text, key = block.text, block.key
+        if block.bullet or len(text) > settings.pull_quote_max_chars or shape.word_count(text) < 5:
+            continue
+        if not (shape.ends_sentence(text) or shape.is_quoted(text)) or len(key.split(" ")) < 3:
+            continue
+        host = next(
+            (h for h in kept if h.index != block.index and len(h.key) > len(key) and f" {key} " in f" {h.key} "), None
+        )
+        if host is None:
+            continue
+        detail = f"repeats line {host.line}"
+        out.append(Removal(block.index, "pull_quote.repeated_sentence", Category.PULL_QUOTE, detail))
+        nxt = next((b for b in kept if b.index > block.index), None)
+        if nxt is None or nxt.index == host.index or nxt.bullet:
+            continue
+        if shape.word_count(nxt.text) > settings.attribution_max_words or shape.ends_sentence(nxt.text):
+            continue
+        names = {w for w in shape.words(nxt.text) if w[:1].isupper() and len(w) >= 4}
+        if nxt.text[:1] in "-–—" or names & set(shape.words(host.text)):
+            out.append(Removal(nxt.index, "pull_quote.attribution", Category.PULL_QUOTE, "names the quoted speaker"))
+    return out
+
+
+PLAIN_DETECTORS = {
+    "code_shape": plain_code_shape,
+    "promo_tail": plain_promo_tail,
+    "pull_quotes": plain_pull_quotes,
+}
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN_DETECTORS))
+@given(view=views())
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_detector_equals_its_plain_version(name: str, view: View) -> None:
+    assert dict(RULE_DETECTORS)[name](view, PS, DEFAULT) == PLAIN_DETECTORS[name](view, DEFAULT)
+
+
+@pytest.mark.parametrize("name", sorted(PLAIN_DETECTORS))
+@pytest.mark.parametrize("seed", sorted(p.name for p in SEEDS.glob("*.txt")))
+def test_detector_equals_its_plain_version_on_seeds(name: str, seed: str) -> None:
+    view = View(segment_text((SEEDS / seed).read_text(encoding="utf-8")))
+    for det_name, detector in RULE_DETECTORS:  # the verdicts the detector sees in the pipeline
+        if det_name == name:
+            break
+        view = view.with_removals(detector(view, PS, DEFAULT))
+    assert dict(RULE_DETECTORS)[name](view, PS, DEFAULT) == PLAIN_DETECTORS[name](view, DEFAULT)

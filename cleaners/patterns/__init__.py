@@ -111,11 +111,11 @@ class Rule:
     def pattern_hits(self, text: str, low: str) -> bool:
         """``hits`` for a caller that knows ``text`` is short enough and holds a required literal."""
         if self.search_parts is not None:
-            return any(
-                p.search(low) is not None
-                for p, lits in self.search_parts
-                if not lits or any(map(low.__contains__, lits))
-            )
+            contains = low.__contains__
+            for p, lits in self.search_parts:
+                if (not lits or any(map(contains, lits))) and p.search(low) is not None:
+                    return True
+            return False
         regex, subject = (self.lower, low) if self.lower is not None else (self.regex, text)
         if self.match == "full":
             return regex.fullmatch(subject) is not None
