@@ -260,3 +260,42 @@ def test_key_gaps_change_what_the_non_word_runs_change(text: str) -> None:
 def test_nfkc_text_by_text_is_nfkc_of_the_joined_texts(texts: list[str]) -> None:
     texts = [t.replace("\n", " ") for t in texts]
     assert "\n".join(map(shape._NFKC, texts)) == unicodedata.normalize("NFKC", "\n".join(texts))
+
+
+# --------------------------------------------------------------------------- language
+
+
+_lang_text = st.one_of(
+    st.text(alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzäöüßéèàçñł ,.\nАБВгдежзи東京都はのにをかナ한글ệạ"
+                                     "\u0301\ud800"), max_size=300),
+    st.lists(st.sampled_from(["Der Rat hat am Dienstag beschlossen,", "the council said on Tuesday",
+                              "le conseil a présenté mardi", "http://example.com/a?b=c", "mail@example.org",
+                              "rada miasta przedstawiła", "12:30 | 4:1", "東京都の首都", "Việt Nam"]),
+             max_size=40).map(" ".join),
+    st.text(max_size=200),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_lang_text, st.integers(0, 3))
+def test_one_pass_language_detection_answers_as_the_detector(text: str, seed: int) -> None:
+    import pytest
+
+    from cleaners.language import _one_pass, _probabilities
+
+    pytest.importorskip("langdetect_rs")
+    one_pass = _one_pass("langdetect_rs", seed)
+    assert one_pass is not None
+    assert list(one_pass(text) or []) == _probabilities("langdetect_rs", text, seed)
+
+
+def test_one_pass_language_detection_on_long_pages() -> None:
+    import pytest
+
+    from cleaners.language import _one_pass, _probabilities
+
+    pytest.importorskip("langdetect_rs")
+    page = " ".join(["Der Rat hat am Dienstag beschlossen, das Netz der Radwege zu erweitern."] * 300)
+    for text in (page, "x" * 20000 + page, page + " http://example.com/" + "a" * 3000):
+        assert list(_one_pass("langdetect_rs", 0)(text) or []) == _probabilities("langdetect_rs", text, 0)
+    assert _one_pass("langdetect", 0) is None
