@@ -312,11 +312,12 @@ def detect_comment_threads(view: View, patterns: PatternSet, settings: Settings)
     marker = patterns.get("comments.marker")
     blocks = view.doc.blocks
     index = view.doc.text_index()
-    authors_at = patterns.blocks_matching(author.id, index.texts, index)
-    is_author = [i in authors_at for i in range(len(blocks))]
-    marks = sorted(authors_at | patterns.blocks_matching(marker.id, index.texts, index))
-    if len(marks) < COMMENT_MIN_MARKERS:
+    # one scan for both groups: a block either covers is a mark, an author line if author does
+    found = patterns.first_matching((author.id, marker.id), index.texts, index)
+    if len(found) < COMMENT_MIN_MARKERS:
         return []
+    marks = [i for i, _, _ in found]
+    authors_at = {i for i, rule, _ in found if rule.id == author.id}
     clusters: list[list[int]] = [[marks[0]]]
     for i in marks[1:]:
         if i - clusters[-1][-1] <= COMMENT_MAX_GAP:
@@ -333,7 +334,7 @@ def detect_comment_threads(view: View, patterns: PatternSet, settings: Settings)
             (j for j in range(lo - 1, max(-1, lo - 1 - COMMENT_HEADER_REACH), -1) if header.matches(blocks[j].text)),
             None,
         )
-        authors = sum(1 for i in cluster if is_author[i])
+        authors = sum(1 for i in cluster if i in authors_at)
         if head is None and authors < COMMENT_MIN_AUTHORS:
             continue
         start = head if head is not None else lo

@@ -274,7 +274,8 @@ POOL = [
     "İstanbul İçin Yeni Kurallar", "Wir werden das Netz bis 2030 verdoppeln, sagte sie gestern.", "x = 1",
     "Weitere Informationen finden Sie hier.", "Dieser Satz hat genau genug Wörter für ein Zitat.",
     "Dieser Satz hat genau genug Wörter für ein Zitat. Und noch einer danach, lang genug für alles.",
-    "}); }); }); });", '{"ok": true, "n": 1}',
+    "}); }); }); });", '{"ok": true, "n": 1}', "12 Kommentare", "Anna Muster sagt:", "John wrote:", "Antworten",
+    "Reply", "19. November 2019 um 6:34 Uhr", "November 19, 2019 at 6:34 am", "Kommentare", "Leserkommentare",
 ]
 RULES = ["script.code_line", "script.state_value", "caption.credit", "tags.label", "teaser.related", "comments.marker"]
 
@@ -289,6 +290,19 @@ def views(draw: st.DrawFn) -> View:
     removed = draw(st.dictionaries(st.integers(0, max(0, len(texts) - 1)), st.sampled_from(RULES), max_size=8))
     removals = {i: Removal(i, rule, Category.SCRIPT, "x") for i, rule in removed.items() if i < len(texts)}
     return View(Document(blocks), MappingProxyType(removals))
+
+
+THREAD = ["12 Kommentare", "Anna Muster sagt:", "John wrote:", "Antworten", "Reply", "November 19, 2019 at 6:34 am",
+          "Kommentare", "Ein Kommentar.", BODY, "Kurz"]
+
+
+@st.composite
+def thread_views(draw: st.DrawFn) -> View:
+    """Pages with prose, then comment-thread material (headers, author lines, markers, bodies)."""
+    texts = [BODY, *draw(st.lists(st.sampled_from(THREAD), min_size=4, max_size=20))]
+    blocks = tuple(Block(i, t, line=i + 1, group=i) for i, t in enumerate(texts))
+    removed = draw(st.lists(st.integers(0, len(texts) - 1), max_size=3))
+    return View(Document(blocks), MappingProxyType({i: Removal(i, "teaser.related", Category.TEASER) for i in removed}))
 
 
 def plain_code_shape(view: View, settings: Settings) -> list[Removal]:
@@ -362,11 +376,58 @@ def plain_pull_quotes(view: View, settings: Settings) -> list[Removal]:
     return out
 
 
+def _covers(rule: Rule, text: str) -> bool:
+    return rule.hits(text, text.lower()) and rule.matches(text) is not None
+
+
+def plain_comment_threads(view: View, settings: Settings) -> list[Removal]:
+    """Author and marker lines tested block by block, each group on its own."""
+    header, author, marker = (PS.get(f"comments.{g}") for g in ("header", "author", "marker"))
+    blocks = view.doc.blocks
+    is_author = [_covers(author, b.text) for b in blocks]
+    marks = [b.index for b in blocks if is_author[b.index] or _covers(marker, b.text)]
+    if len(marks) < 4:
+        return []
+    clusters: list[list[int]] = [[marks[0]]]
+    for i in marks[1:]:
+        if i - clusters[-1][-1] <= 6:
+            clusters[-1].append(i)
+        else:
+            clusters.append([i])
+    first_prose = next((b.index for b in blocks if shape.is_prose(b.text, settings)), len(blocks))
+    out: list[Removal] = []
+    for cluster in clusters:
+        if len(cluster) < 4:
+            continue
+        lo = cluster[0]
+        head = next((j for j in range(lo - 1, max(-1, lo - 5), -1) if header.matches(blocks[j].text)), None)
+        if head is None and sum(is_author[i] for i in cluster) < 2:
+            continue
+        start = head if head is not None else lo
+        if start <= first_prose:
+            continue
+        end = min(len(blocks) - 1, cluster[-1] + 2)
+        what = blocks[start].text if len(blocks[start].text) <= 40 else blocks[start].text[:39] + "…"
+        out.extend(
+            Removal(i, "comments.thread", Category.COMMENTS, f"{len(cluster)} comment markers from {what!r}")
+            for i in range(start, end + 1)
+            if i not in view.removals
+        )
+    return out
+
+
 PLAIN_DETECTORS = {
+    "comment_threads": plain_comment_threads,
     "code_shape": plain_code_shape,
     "promo_tail": plain_promo_tail,
     "pull_quotes": plain_pull_quotes,
 }
+
+
+@given(view=thread_views())
+@settings(max_examples=300, deadline=None)
+def test_comment_threads_equal_the_plain_version_on_threads(view: View) -> None:
+    assert dict(RULE_DETECTORS)["comment_threads"](view, PS, DEFAULT) == plain_comment_threads(view, DEFAULT)
 
 
 @pytest.mark.parametrize("name", sorted(PLAIN_DETECTORS))

@@ -516,6 +516,14 @@ class PatternSet:
         matcher's per-document shortcuts (``index``: the TextIndex of ``texts``, if at hand)."""
         return {i for i, _, _ in _single_matcher(self, rule_id).scan(texts, index)}
 
+    def first_matching(
+        self, rule_ids: tuple[str, ...], texts: Sequence[str], index: TextIndex | None = None
+    ) -> list[tuple[int, Rule, re.Match[str]]]:
+        """(position, rule, match) of the texts one of the groups ``rule_ids`` covers, with the first
+        of them (in the order given) that does: one scan for several groups (``blocks_matching`` of
+        each is the positions it names, plus those an earlier group took that it covers too)."""
+        return _group_matcher(self, rule_ids).scan(texts, index)
+
     def note_keys(self) -> Mapping[str, str]:
         """Rule id -> note key, for the groups that set a note on the article."""
         return _note_keys(self)
@@ -610,6 +618,11 @@ def _line_matcher(ps: PatternSet, exclude: frozenset[str]) -> LineMatcher:
 @lru_cache(maxsize=8)
 def _note_keys(ps: PatternSet) -> Mapping[str, str]:
     return MappingProxyType({r.id: r.note for r in ps.rules.values() if r.note})
+
+
+@lru_cache(maxsize=32)
+def _group_matcher(ps: PatternSet, rule_ids: tuple[str, ...]) -> LineMatcher:
+    return LineMatcher.build([ps.get(rule_id) for rule_id in rule_ids])
 
 
 @lru_cache(maxsize=32)
