@@ -299,3 +299,65 @@ def test_one_pass_language_detection_on_long_pages() -> None:
     for text in (page, "x" * 20000 + page, page + " http://example.com/" + "a" * 3000):
         assert list(_one_pass("langdetect_rs", 0)(text) or []) == _probabilities("langdetect_rs", text, 0)
     assert _one_pass("langdetect", 0) is None
+
+
+# --------------------------------------------------------------------------- record serialisation
+
+_json_leaf = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=20), st.sampled_from(["", "\u2028", "\ud800", '"\\\n\t', "Grüße „x“", "東京"]),
+)
+_json_value = st.recursive(
+    _json_leaf,
+    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=6), inner, max_size=4)),
+    max_leaves=25,
+)
+
+
+def _reference_dumps(record: dict[str, object]) -> str:
+    import json
+
+    from cleaners.record import RECORD_FIELDS
+
+    ordered = {key: record[key] for key in RECORD_FIELDS if key in record}
+    ordered.update({k: v for k, v in record.items() if k not in ordered})
+    return json.dumps(ordered, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(st.sampled_from(["id", "text", "removed", "zz", "metadata", "language_confidence"]) | st.text(),
+                       _json_value, max_size=6))
+def test_dumps_record_writes_what_json_dumps_writes(record: dict[str, object]) -> None:
+    from cleaners.record import dumps_record
+
+    assert dumps_record(record) == _reference_dumps(record)
+
+
+def test_dumps_record_hands_other_values_to_json() -> None:
+    from enum import IntEnum
+
+    from cleaners.record import dumps_record
+
+    class Level(IntEnum):
+        ONE = 1
+
+    class Text(str):
+        pass
+
+    for record in ({"id": ("a", 1)}, {"metadata": {1: "x", None: "y"}}, {"n": Level.ONE}, {"t": Text("x")},
+                   {"c": Category.AD}, {"f": [float("nan"), float("-inf"), 1e300, -0.0]}):
+        assert dumps_record(record) == _reference_dumps(record)
+
+
+def test_dumps_record_on_seed_articles() -> None:
+    from pathlib import Path
+
+    from cleaners import clean_text
+    from cleaners.record import Source, article_record, dumps_record
+
+    seeds = Path(__file__).resolve().parent.parent / "seeds"
+    for path in sorted(seeds.glob("*.txt")):
+        article = clean_text(path.read_text(encoding="utf-8"))
+        if not article.is_empty:
+            record = article_record(article, [Source(str(path), "0" * 64, "utf-8", "text")])
+            assert dumps_record(record) == _reference_dumps(record)
