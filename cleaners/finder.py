@@ -229,7 +229,6 @@ LANGUAGE_SAMPLE_BLOCKS = 400
 _NEWLINE = ord("\n")
 # Without kana or CJK ideographs shape.WORD is plain \w+, which Python's re scans ~35 % faster.
 _PLAIN_WORD = re.compile(r"\w+")
-_ANY_CJK = re.compile(f"[{shape._CJK}]")  # shape.WORD's own test for CJK text
 # Character classes, as bits of one lookup table over the Basic Multilingual Plane (the few
 # characters above it are classified one by one). The first five are counted per block; WORD_CHAR
 # is what ``\w`` matches, the case bits are what ``str.isupper`` of a word reads (a word is upper
@@ -334,7 +333,7 @@ class DocTokens:
     def of(cls, blocks: Sequence[Block]) -> DocTokens:
         texts = tuple(b.text.replace("\n", " ") if "\n" in b.text else b.text for b in blocks)
         joined = "\n".join(texts)
-        tokens = (shape.WORD if _ANY_CJK.search(joined) else _PLAIN_WORD).findall(joined)
+        tokens = (shape.WORD if shape.ANY_CJK.search(joined) else _PLAIN_WORD).findall(joined)
         counts = [b.n_words for b in blocks]
         if sum(counts) != len(tokens):  # blocks built with a word count of their own: count here
             counts = [len(shape.WORD.findall(t)) for t in texts]
@@ -404,7 +403,7 @@ class DocTokens:
         starts = word.copy()
         starts[1:] &= ~word[:-1]
         start_idx = np.flatnonzero(starts)
-        if len(start_idx) != len(self.tokens) or _ANY_CJK.search(self.joined):
+        if len(start_idx) != len(self.tokens) or shape.ANY_CJK.search(self.joined):
             firsts = list(map(_first_char, self.tokens))
             return (self.flags(str.isalpha, firsts), self.flags(str.isupper, firsts), self.flags(str.isupper),
                     np.fromiter(map(len, self.tokens), dtype=np.float64, count=len(self.tokens)))
@@ -429,7 +428,7 @@ class DocTokens:
         piece[self.ends[:-1] + 1] = 1
         # every split starts with a sentence-end character: try the pattern only there (finditer's
         # leftmost, non-overlapping matches), which skips the ~98 % of characters it cannot start at
-        split_at = shape._SENTENCE_SPLIT.match
+        split_at = shape.SENTENCE_SPLIT.match
         joined = self.joined
         spans: list[tuple[int, int]] = []
         done = 0

@@ -20,12 +20,12 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 WORD = re.compile(rf"[{_CJK}]{{1,2}}|[^\W{_CJK}]+", re.UNICODE)
 _WORD = WORD
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
-# Sentence end: . ! ? … optionally followed by closing quotes/brackets (public: the finder reads
-# them per document).
+# Sentence end: . ! ? … optionally followed by closing quotes/brackets; a split between sentences
+# (public: the finder reads them per document).
 SENTENCE_END_CHARS = ".!?…。！？"
 CLOSING_CHARS = "\"'“”»«)]」』）"
 _TERMINAL = re.compile(f"[{re.escape(SENTENCE_END_CHARS)}][{re.escape(CLOSING_CHARS)}]*$")
-_SENTENCE_SPLIT = re.compile(
+SENTENCE_SPLIT = re.compile(
     r"[.!?…]+[\"'“”»«)\]]*\s+(?=[\"'„“»«(\[]?[A-ZÄÖÜÀ-Ý0-9])|[。！？]+[」』）]*"
 )
 _CODE_CHARS = frozenset('{}[]();=<>"$\\')
@@ -47,7 +47,7 @@ def ends_sentence(text: str) -> bool:
 
 
 def sentence_count(text: str) -> int:
-    return sum(1 for part in _SENTENCE_SPLIT.split(text) if part.strip())
+    return sum(1 for part in SENTENCE_SPLIT.split(text) if part.strip())
 
 
 def is_prose(text: str, settings: Settings = DEFAULT) -> bool:
@@ -68,17 +68,9 @@ _NON_WORD_LINE = re.compile(r"[^\w\n]+", re.UNICODE)
 # replace by itself (most runs are one space between two words; skipping them is ~25 % faster).
 _KEY_GAPS = re.compile(r"[^\w\n ][^\w\n]*| [^\w\n]+", re.UNICODE)
 _NFKC = partial(unicodedata.normalize, "NFKC")
-_WORD_OR_NEWLINE = re.compile(f"{WORD.pattern}|\n", re.UNICODE)
-# Without kana or CJK ideographs WORD is plain \w+, which Python's re scans ~35 % faster.
-_ANY_CJK = re.compile(f"[{_CJK}]")
-_PLAIN_WORD_OR_NEWLINE = re.compile(r"\w+|\n", re.UNICODE)
-_PLAIN_WORD = re.compile(r"\w+", re.UNICODE)
-
-
-def tokens_with_newlines(joined: str) -> list[str]:
-    """The WORD tokens of ``joined`` with every newline as a token of its own, in order."""
-    pattern = _WORD_OR_NEWLINE if _ANY_CJK.search(joined) else _PLAIN_WORD_OR_NEWLINE
-    return pattern.findall(joined)
+# Text without kana or CJK ideographs: there WORD is plain \w+, which Python's re scans ~35 %
+# faster (public: the finder tokenises whole pages).
+ANY_CJK = re.compile(f"[{_CJK}]")
 
 
 def norm_keys(texts: list[str]) -> list[str]:
@@ -92,14 +84,6 @@ def norm_keys(texts: list[str]) -> list[str]:
     folded = "\n".join(map(_NFKC, texts)).casefold()
     keys = list(map(str.strip, _KEY_GAPS.sub(" ", folded.replace("_", " ")).split("\n")))
     return keys if len(keys) == len(texts) else [norm_key(t) for t in texts]
-
-
-def word_counts(texts: list[str]) -> list[int]:
-    """``word_count`` of every text: one findall per text, mapped at C level (measured on the dev
-    set: 0.25 ms/page against 0.37 for one tokenisation of the joined texts split at its newlines),
-    with plain ``\\w+`` when no text holds kana or a CJK ideograph."""
-    pattern = _WORD if any(map(_ANY_CJK.search, texts)) else _PLAIN_WORD
-    return list(map(len, map(pattern.findall, texts)))
 
 
 # Word counts from duplicate keys. A key is the text's words after NFKC and casefolding, joined by
