@@ -167,10 +167,6 @@ def digit_count(text: str) -> int:
     return sum(map(text.count, _DIGITS))
 
 
-def is_code_shaped(text: str, settings: Settings = DEFAULT) -> bool:
-    return len(text) >= settings.code_min_chars and code_char_ratio(text) >= settings.code_char_ratio
-
-
 def is_shouting(text: str, settings: Settings = DEFAULT) -> bool:
     """An all-capitals line of several words (promo headlines: 'DER DIGITALE EURO KOMMT!')."""
     for c in text:  # most lines fail at their second letter: no need to split them into words

@@ -528,9 +528,6 @@ class PatternSet:
         """Rule id -> note key, for the groups that set a note on the article."""
         return _note_keys(self)
 
-    def prefixed(self, prefix: str) -> list[Rule]:
-        return [r for rid, r in self.rules.items() if rid.startswith(prefix)]
-
 
 def _walk(table: dict[str, Any], prefix: str = "") -> list[tuple[str, dict[str, Any]]]:
     """Yield (dotted id, group) for every table that has ``patterns``."""
