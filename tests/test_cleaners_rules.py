@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from cleaners import Article, clean_text
+from cleaners.patterns import load as load_patterns
 
 BODY_DE = (
     "Die Stadtverwaltung hat am Dienstag neue Pläne für den Ausbau der Radwege vorgestellt. "
@@ -547,3 +548,105 @@ def test_site_licence_notice_is_footer_and_takes_no_caption() -> None:
     art = clean_text(page(BODY_DE, BODY_DE2, notice))
     assert removed(art).get(notice) == "footer.license"
     assert kept(art) == [BODY_DE, BODY_DE2]
+
+
+# --------------------------------------------------------------------------- credit labels, login prompts,
+# share labels, blog widgets
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("Foto: Erika Beispiel", "caption.credit_label"),
+        ("(Foto: Erika Beispiel/dpa)", "caption.credit_label"),
+        ("Bildquelle: Stadtarchiv Musterstadt", "caption.credit_label"),
+        ("(Image credit: Example Space Agency)", "caption.credit_label"),
+        ("Photograph by Jane Example, Example Wildlife Trust", "caption.credit_label"),
+        ("Quelle: Statistisches Landesamt, eigene Berechnung", "caption.source_label"),
+        ("Der neue Radweg am Hauptbahnhof wurde im Mai eröffnet. Foto: Stadtwerke/Max Muster",
+         "caption.trailing_credit"),
+        ("Radfahrer am Ring (Bild: R. Beispiel, 12.05.2030).", "caption.trailing_credit"),
+        ("Commuters on the new lane. Photo: Jane Example/Example Press", "caption.trailing_credit"),
+        ("Le nouveau pont au lever du jour (Crédit : Agence Exemple)", "caption.trailing_credit"),
+        ("Ciclistas en la nueva vía. Imagen: Archivo Ejemplo", "caption.trailing_credit"),
+        ("Pendler je Werktag, 2030. Quelle: Verkehrsverbund", "caption.trailing_credit"),
+    ],
+)
+def test_picture_credit_labels_alone_or_closing_a_caption(line: str, rule: str) -> None:
+    body = BODY_EN if "Photo" in line or "Image" in line else BODY_DE
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+def test_labelled_credits_take_no_block_with_them() -> None:
+    # a labelled credit often closes an article's last paragraph (the picture sat below it)
+    last = BODY_DE2.replace("Herbst", "Winter")
+    credits = (("Foto: Erika Beispiel", "caption.credit_label"), ("Quelle: Gemeinderat", "caption.source_label"))
+    for credit, rule in credits:
+        art = clean_text(page(BODY_DE, BODY_DE2, last, credit))
+        assert removed(art).get(credit) == rule
+        assert last in kept(art)
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a label word inside a sentence, a colon that opens a long clause, a bracket in mid-line
+        "Die Quelle: ein Beamter des Ministeriums, der anonym bleiben wollte, bestätigte den Bericht gegenüber "
+        "der Zeitung.",
+        "Quelle: ein Beamter des Ministeriums, der anonym bleiben wollte und den Bericht gegenüber der Zeitung "
+        "bestätigte",
+        "Zum Schluss ein Tipp (Quelle: unsere Leserumfrage) für alle, die täglich mit dem Rad pendeln.",
+        "Das Foto: ein Dokument der Zeitgeschichte, das die Stadt jetzt im Rathaus ausstellt.",
+        "Pictures by the dozen were taken at the scene, and several were shared widely on social media.",
+    ],
+)
+def test_credit_label_near_misses_are_not_credits(line: str) -> None:
+    for rule_id in ("caption.credit_label", "caption.source_label", "caption.trailing_credit"):
+        assert load_patterns().get(rule_id).matches(line) is None, rule_id
+    assert not removed(clean_text(page(BODY_DE, line, BODY_DE2))).get(line, "").startswith("caption.")
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        (BODY_DE, "Schon registriert? Hier einloggen"),
+        (BODY_DE, "Kostenlos registrieren und weiterlesen"),
+        (BODY_DE, "Sie haben bereits ein Konto? Jetzt anmelden"),
+        (BODY_EN, "Already a subscriber? Log in"),
+        (BODY_EN, "Log in to continue reading this story."),
+        (BODY_ES, "¿Ya eres suscriptor? Inicia sesión"),
+        (BODY_FR, "Déjà abonné ? Se connecter"),
+        (BODY_PT, "Já é assinante? Faça login"),
+        (BODY_IT, "Sei già abbonato? Accedi"),
+    ],
+)
+def test_paywall_login_prompts(body: str, line: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, "paywall.login_prompt")
+
+
+def test_login_in_a_sentence_is_not_a_prompt() -> None:
+    line = ("Wer schon registriert ist, kann sich ab Montag mit dem bisherigen Passwort einloggen, "
+            "teilte die Stadtbibliothek mit.")
+    assert load_patterns().get("paywall.login_prompt").matches(line) is None
+    assert_kept(page(BODY_DE, line, BODY_DE2), line)
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        (BODY_DE, "Diesen Artikel teilen", "social.share_label"),
+        (BODY_DE, "Beitrag teilen:", "social.share_label"),
+        (BODY_DE, "Bisher keine Kommentare", "social.share_label"),
+        (BODY_EN, "Share this story:", "social.share_label"),
+        (BODY_DE, "Neueste Beiträge", "teaser.related"),
+        (BODY_DE, "Letzte Kommentare", "teaser.related"),
+        (BODY_EN, "Recent Posts", "teaser.related"),
+    ],
+)
+def test_share_labels_and_blog_widget_titles(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+def test_pingbacks_in_a_comment_list() -> None:
+    line = "Pingback von Beispielblog – Notizen aus der Stadt | 12.05.2030 10:41"
+    assert load_patterns().get("comments.marker").matches(line)
