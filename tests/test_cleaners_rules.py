@@ -641,3 +641,14 @@ def test_login_in_a_sentence_is_not_a_prompt() -> None:
 def test_pingbacks_in_a_comment_list() -> None:
     line = "Pingback von Beispielblog – Notizen aus der Stadt | 12.05.2030 10:41"
     assert load_patterns().get("comments.marker").matches(line)
+
+
+def test_trailing_credit_labels_are_those_of_the_two_credit_groups() -> None:
+    # The TOML cannot share a list, so caption.trailing_credit repeats the labels of
+    # caption.credit_label and caption.source_label: this keeps the three in step.
+    def labels(rule_id: str) -> str:
+        source = load_patterns().get(rule_id).regex.pattern
+        start = source.index(r"\(?\s*(?:") + len(r"\(?\s*(?:")
+        return source[start:source.index(r")\s*:\s*", start)]
+
+    assert labels("caption.trailing_credit") == f"{labels('caption.credit_label')}|{labels('caption.source_label')}"
