@@ -652,3 +652,52 @@ def test_trailing_credit_labels_are_those_of_the_two_credit_groups() -> None:
         return source[start:source.index(r")\s*:\s*", start)]
 
     assert labels("caption.trailing_credit") == f"{labels('caption.credit_label')}|{labels('caption.source_label')}"
+
+
+# --------------------------------------------------------------------------- comment-section lines, share prompts
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        (BODY_DE, "3 Gedanken zu „Radwege für alle“", "comments.section_label"),
+        (BODY_DE, "12 Antworten zu Der neue Radweg am Ring", "comments.section_label"),
+        (BODY_DE, "Keine Kommentare zu “Radwege für alle”", "comments.section_label"),
+        (BODY_DE, "Kommentarfeed | Kommentare geschlossen | Trackback-URL", "comments.section_label"),
+        (BODY_DE, "Kommentar hinzufügen", "comments.section_label"),
+        (BODY_EN, "One response to “Bike lanes for everyone”", "comments.section_label"),
+        (BODY_EN, "Comments are closed.", "comments.section_label"),
+        (BODY_EN, "By Jane Example Mar 3, 2030 4 min read", "metadata.reading_time"),
+        (BODY_DE, "Von Erika Beispiel, 03.03.2030, 4 Min. Lesezeit", "metadata.reading_time"),
+        (BODY_DE, "*Affiliatelink", "ad.marker"),
+        (BODY_DE, "(Werbung/Affiliate-Links)", "ad.marker"),
+        (BODY_DE, "Mehr aus der ReiheListe mit 12 Einträgen", "teaser.related"),
+        (BODY_DE, "Artikel gefallen? Dann teile ihn mit deinen Freunden!", "social.share_prompt"),
+        (BODY_DE, "Hat Ihnen dieser Beitrag gefallen?", "social.share_prompt"),
+        (BODY_EN, "Enjoyed this article? Share it with a friend.", "social.share_prompt"),
+        (BODY_EN, "Sharing is caring!", "social.share_prompt"),
+        (BODY_ES, ". Imagen: Archivo Ejemplo", "caption.credit_label"),
+        (BODY_PL, "CZYTAJ WIĘCEJ W INTERNETOWYM WYDANIU GAZETY PRZYKŁADOWEJ >>>", "teaser.inline"),
+    ],
+)
+def test_comment_section_reading_time_affiliate_and_share_prompt_lines(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        # prose that opens like a comment-section line: it ends a sentence
+        ("Keine Antworten zu den offenen Fragen gab es am Dienstag vom Ministerium.", "comments.section_label"),
+        ("No comments on the proposal were received before the deadline.", "comments.section_label"),
+        # a reading time inside a sentence, a byline without one
+        ("By the time the 5 min read was over, the council had already voted on the budget for the year.",
+         "metadata.reading_time"),
+        ("Die Liste mit den Einträgen der Bewerber wurde am Montag veröffentlicht.", "teaser.related"),
+        ("Ob den Lesern der Artikel gefallen hat, zeigt sich erst in ein paar Wochen, sagte die Chefredakteurin.",
+         "social.share_prompt"),
+    ],
+)
+def test_comment_section_and_share_prompt_near_misses(line: str, rule: str) -> None:
+    assert load_patterns().get(rule).matches(line) is None
+    assert_kept(page(BODY_DE, line, BODY_DE2), line)
