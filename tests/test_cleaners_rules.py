@@ -678,6 +678,16 @@ def test_trailing_credit_labels_are_those_of_the_two_credit_groups() -> None:
         (BODY_EN, "Sharing is caring!", "social.share_prompt"),
         (BODY_ES, ". Imagen: Archivo Ejemplo", "caption.credit_label"),
         (BODY_PL, "CZYTAJ WIĘCEJ W INTERNETOWYM WYDANIU GAZETY PRZYKŁADOWEJ >>>", "teaser.inline"),
+        (BODY_DE, "Wer über Neues aus dem Verein informiert werden will, kann den Vereins-Newsletter hier abonnieren.",
+         "newsletter.signup"),
+        (BODY_DE, "Ich bin mit der Verarbeitung meiner Daten gemäß Datenschutzerklärung einverstanden.",
+         "newsletter.email_prompt"),
+        (BODY_EN, "Never miss a post? Enter your email below to receive new stories in your inbox.",
+         "newsletter.email_prompt"),
+        (BODY_DE, "Kaufst du über einen dieser Links ein, erhalten wir eine kleine Provision. Der Preis bleibt gleich.",
+         "ad.affiliate_disclosure"),
+        (BODY_EN, "We test products independently. We may earn a commission when you buy through our links.",
+         "ad.affiliate_disclosure"),
     ],
 )
 def test_comment_section_reading_time_affiliate_and_share_prompt_lines(body: str, line: str, rule: str) -> None:
@@ -696,6 +706,9 @@ def test_comment_section_reading_time_affiliate_and_share_prompt_lines(body: str
         ("Die Liste mit den Einträgen der Bewerber wurde am Montag veröffentlicht.", "teaser.related"),
         ("Ob den Lesern der Artikel gefallen hat, zeigt sich erst in ein paar Wochen, sagte die Chefredakteurin.",
          "social.share_prompt"),
+        # a broker quoted in a story about fees is not the site's affiliate notice
+        ("„Wir erhalten eine Provision von der Bank“, sagte der Vermittler vor Gericht.", "ad.affiliate_disclosure"),
+        ("The agents told the court: we receive a commission on every policy sold.", "ad.affiliate_disclosure"),
     ],
 )
 def test_comment_section_and_share_prompt_near_misses(line: str, rule: str) -> None:
