@@ -3,6 +3,7 @@ straightforward computations they replace."""
 
 from __future__ import annotations
 
+import re
 import sys
 import unicodedata
 from types import MappingProxyType
@@ -249,10 +250,19 @@ def test_notes_come_from_the_first_block_a_note_rule_removed() -> None:
     assert DEFAULT.heading_max_words > 0
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(" \t\n_.,-aZ0ß…„“\u00a0\u3000東\u0301"), max_size=60))
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(
+    st.text(alphabet=st.sampled_from(" \t\n_.,-aZ0ß…„“\u00a0\u3000東\u0301²ⅰé\U0001f600\ud800"), max_size=60),
+    st.text(alphabet=st.sampled_from("  a,"), max_size=30),  # lone spaces, space runs, runs after a space
+    st.text(max_size=40),
+))
 def test_key_gaps_change_what_the_non_word_runs_change(text: str) -> None:
-    assert shape._KEY_GAPS.sub(" ", text) == shape._NON_WORD_LINE.sub(" ", text)
+    assert shape.key_gaps_to_spaces(text) == shape._NON_WORD_LINE.sub(" ", text)
+
+
+def test_the_class_with_the_ascii_shortcut_is_the_word_class() -> None:
+    wordy, word = re.compile(f"[{shape._WORDY}]"), re.compile(r"\w")
+    assert [c for c in map(chr, range(sys.maxunicode + 1)) if (wordy.match(c) is None) != (word.match(c) is None)] == []
 
 
 @settings(max_examples=200, deadline=None)
