@@ -25,6 +25,8 @@ _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 SENTENCE_END_CHARS = ".!?…。！？"
 CLOSING_CHARS = "\"'“”»«)]」』）"
 _TERMINAL = re.compile(f"[{re.escape(SENTENCE_END_CHARS)}][{re.escape(CLOSING_CHARS)}]*$")
+# The sentence ends as one-character strings ("" is not among them: an empty rest is no end).
+_SENTENCE_ENDS = frozenset(SENTENCE_END_CHARS)
 SENTENCE_SPLIT = re.compile(
     r"[.!?…]+[\"'“”»«)\]]*\s+(?=[\"'„“»«(\[]?[A-ZÄÖÜÀ-Ý0-9])|[。！？]+[」』）]*"
 )
@@ -43,7 +45,12 @@ def word_count(text: str) -> int:
 
 
 def ends_sentence(text: str) -> bool:
-    return _TERMINAL.search(text) is not None
+    """``_TERMINAL.search(text) is not None``, read from the end: strip the closing characters and
+    look at the last one left (``$`` also matches before a final newline, so that is tried too).
+    A search would try every sentence end of a long paragraph on its way to the last."""
+    if text.rstrip(CLOSING_CHARS)[-1:] in _SENTENCE_ENDS:
+        return True
+    return text[-1:] == "\n" and text[:-1].rstrip(CLOSING_CHARS)[-1:] in _SENTENCE_ENDS
 
 
 def sentence_count(text: str) -> int:

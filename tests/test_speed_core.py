@@ -3,6 +3,7 @@ straightforward computations they replace."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 import sys
 import unicodedata
@@ -24,7 +25,7 @@ from cleaners.model import (
     removed_texts,
 )
 from cleaners.patterns import load
-from cleaners.pipeline import _kinds, build_article
+from cleaners.pipeline import ARTICLE_ID_HEX, _kinds, article_id, build_article
 from cleaners.segment import segment_text
 from cleaners.settings import DEFAULT, Settings
 
@@ -371,3 +372,50 @@ def test_dumps_record_on_seed_articles() -> None:
         if not article.is_empty:
             record = article_record(article, [Source(str(path), "0" * 64, "utf-8", "text")])
             assert dumps_record(record) == _reference_dumps(record)
+
+
+# --------------------------------------------------------------------------- sentence ends
+
+_END_ALPHABET = shape.SENTENCE_END_CHARS + shape.CLOSING_CHARS + "a .\n\r\t"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(alphabet=st.sampled_from(_END_ALPHABET), max_size=12), _awkward_text))
+def test_ends_sentence_equals_the_terminal_search(text: str) -> None:
+    """Read from the end, as the regex ``[ends][closing]*$`` would find it (``$`` also before a
+    final newline)."""
+    assert shape.ends_sentence(text) == (shape._TERMINAL.search(text) is not None)
+
+
+def test_ends_sentence_on_known_cases() -> None:
+    cases = {"Satz.": True, "Satz.“": True, "Satz.\n": True, "Satz.)\n": True, "Satz.\n\n": False, "": False,
+             "Satz": False, "“": False, "\n": False, "。」": True, "a.b": False}
+    assert {t: shape.ends_sentence(t) for t in cases} == cases
+    assert {t: shape._TERMINAL.search(t) is not None for t in cases} == cases
+
+
+# --------------------------------------------------------------------------- article ids
+
+_id_text = st.one_of(
+    st.lists(_awkward_text, max_size=6).map("\n\n".join),
+    st.text(alphabet=st.sampled_from(" \n\t\r\u00a0\u2028\u3000\x1c\x85a."), max_size=20),
+    st.text(max_size=30),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_id_text)
+def test_collapsed_whitespace_equals_split_and_join(text: str) -> None:
+    from cleaners.pipeline import _collapsed
+
+    assert _collapsed(text) == " ".join(text.split())
+    plain = " ".join(unicodedata.normalize("NFC", text).split())
+    if any("\ud800" <= c <= "\udfff" for c in text):  # not UTF-8: no id either way
+        return
+    assert article_id(text) == hashlib.sha256(plain.encode("utf-8")).hexdigest()[:ARTICLE_ID_HEX]
+
+
+def test_every_whitespace_character_but_the_space_is_unprintable() -> None:
+    """What lets ``_collapsed`` trust ``isprintable``: ``str.split`` splits at exactly these."""
+    spaces = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
+    assert " " in spaces and all(not c.isprintable() for c in spaces if c != " ")
