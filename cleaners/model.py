@@ -92,6 +92,24 @@ class Removal:
     detail: str = ""
 
 
+# A page gets ~170 Removals (the content finder's most of them). The frozen dataclass's generated
+# ``__init__`` sets each field through ``object.__setattr__``; calling the slots' own setters is
+# ~40 % faster (0.3 us instead of 0.5 us), and makes the same object (``tests/test_speed_core.py``).
+_SET_INDEX, _SET_RULE, _SET_CATEGORY, _SET_DETAIL = (
+    getattr(Removal, name).__set__ for name in ("index", "rule", "category", "detail")
+)
+
+
+def _removal_init(self: Removal, index: int, rule: str, category: Category, detail: str = "") -> None:
+    _SET_INDEX(self, index)
+    _SET_RULE(self, rule)
+    _SET_CATEGORY(self, category)
+    _SET_DETAIL(self, detail)
+
+
+Removal.__init__ = _removal_init  # type: ignore[method-assign]
+
+
 @dataclass(frozen=True, slots=True)
 class Note:
     """A fact about the article that is not body text (e.g. a machine-assistance disclaimer)."""
@@ -226,9 +244,15 @@ class View:
         return [b.index for b in self.doc.blocks if b.index not in self.removals]
 
     def with_removals(self, new: Iterable[Removal]) -> View:
-        """A new view with ``new`` added; the first verdict on a block stands."""
+        """A new view with ``new`` added; the first verdict on a block stands. (With nothing new,
+        this view itself: most detectors find nothing on most pages, and a view is immutable.)"""
+        items = iter(new)
+        first = next(items, None)
+        if first is None:
+            return self
         merged = dict(self.removals)
-        for r in new:
+        merged.setdefault(first.index, first)
+        for r in items:
             merged.setdefault(r.index, r)
         return View(self.doc, MappingProxyType(merged))
 

@@ -3,12 +3,16 @@ straightforward computations they replace."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import pickle
 import re
 import sys
 import unicodedata
+from dataclasses import dataclass
 from types import MappingProxyType
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -419,3 +423,52 @@ def test_every_whitespace_character_but_the_space_is_unprintable() -> None:
     """What lets ``_collapsed`` trust ``isprintable``: ``str.split`` splits at exactly these."""
     spaces = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
     assert " " in spaces and all(not c.isprintable() for c in spaces if c != " ")
+
+
+# --------------------------------------------------------------------------- Removal's constructor
+
+
+@dataclass(frozen=True, slots=True)
+class _PlainRemoval:  # Removal as the dataclass decorator writes it
+    index: int
+    rule: str
+    category: Category
+    detail: str = ""
+
+
+@given(st.integers(-5, 10**6), st.text(max_size=10), st.sampled_from(list(Category)),
+       st.one_of(st.none(), _awkward_text))
+def test_removal_is_what_the_generated_constructor_makes(
+    index: int, rule: str, category: Category, detail: str | None
+) -> None:
+    args: tuple[object, ...] = (index, rule, category) if detail is None else (index, rule, category, detail)
+    fast, plain = Removal(*args), _PlainRemoval(*args)  # type: ignore[arg-type]
+    assert dataclasses.astuple(fast) == dataclasses.astuple(plain)
+    assert repr(fast) == repr(plain).replace("_PlainRemoval", "Removal") and hash(fast) == hash(plain)
+    keywords = Removal(index=index, category=category, rule=rule, **({} if detail is None else {"detail": detail}))
+    assert keywords == fast and dataclasses.replace(fast, rule="x.y") == Removal(index, "x.y", category, fast.detail)
+    assert pickle.loads(pickle.dumps(fast)) == fast
+
+
+def test_removal_keeps_the_constructor_errors_and_stays_frozen() -> None:
+    for bad in ((), (1, "a"), (1, "a", Category.AD, "d", "extra")):
+        with pytest.raises(TypeError):
+            Removal(*bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Removal(1, "a", Category.AD, colour="red")  # type: ignore[call-arg]
+    removal = Removal(1, "a.b", Category.AD)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        removal.rule = "c.d"  # type: ignore[misc]
+    assert removal.detail == "" and not hasattr(removal, "__dict__")
+
+
+@given(st.integers(0, 12), st.lists(st.tuples(st.integers(0, 15), st.sampled_from(["a.b", "c.d"])), max_size=8),
+       st.lists(st.tuples(st.integers(0, 15), st.sampled_from(["e.f", "g.h"])), max_size=8))
+def test_with_removals_equals_the_plain_merge(n: int, old: list[tuple[int, str]], new: list[tuple[int, str]]) -> None:
+    view = View(_doc(n)).with_removals(Removal(i, rule, Category.AD) for i, rule in old)
+    merged = dict(view.removals)
+    for i, rule in new:
+        merged.setdefault(i, Removal(i, rule, Category.AD))
+    got = view.with_removals(Removal(i, rule, Category.AD) for i, rule in new)
+    assert list(got.removals.items()) == list(merged.items()) and got.doc is view.doc
+    assert isinstance(got.removals, MappingProxyType) and (got is view) == (not new)
