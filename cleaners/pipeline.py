@@ -45,8 +45,18 @@ ARTICLE_ID_HEX = 20
 
 def article_id(text: str) -> str:
     """Stable id of an article: hash of its NFC text with whitespace collapsed."""
-    norm = " ".join(unicodedata.normalize("NFC", text).split())
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()[:ARTICLE_ID_HEX]
+    return hashlib.sha256(_collapsed(unicodedata.normalize("NFC", text)).encode("utf-8")).hexdigest()[:ARTICLE_ID_HEX]
+
+
+def _collapsed(text: str) -> str:
+    """``" ".join(text.split())``. An article's text is blocks joined by blank lines, each block
+    words between single spaces: then joining the blocks with spaces is the answer, and checking
+    that (no whitespace but single inner spaces: ``isprintable`` is False for every whitespace
+    character other than the space) is ~3x faster than splitting the text into its words."""
+    spaced = text.replace("\n\n", " ")
+    if spaced.isprintable() and "  " not in spaced and spaced[:1] != " " and spaced[-1:] != " ":
+        return spaced
+    return " ".join(text.split())
 
 
 def detect(

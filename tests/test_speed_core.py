@@ -3,10 +3,16 @@ straightforward computations they replace."""
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import pickle
+import re
 import sys
 import unicodedata
+from dataclasses import dataclass
 from types import MappingProxyType
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -23,7 +29,7 @@ from cleaners.model import (
     removed_texts,
 )
 from cleaners.patterns import load
-from cleaners.pipeline import _kinds, build_article
+from cleaners.pipeline import ARTICLE_ID_HEX, _kinds, article_id, build_article
 from cleaners.segment import segment_text
 from cleaners.settings import DEFAULT, Settings
 
@@ -249,10 +255,19 @@ def test_notes_come_from_the_first_block_a_note_rule_removed() -> None:
     assert DEFAULT.heading_max_words > 0
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.sampled_from(" \t\n_.,-aZ0ß…„“\u00a0\u3000東\u0301"), max_size=60))
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(
+    st.text(alphabet=st.sampled_from(" \t\n_.,-aZ0ß…„“\u00a0\u3000東\u0301²ⅰé\U0001f600\ud800"), max_size=60),
+    st.text(alphabet=st.sampled_from("  a,"), max_size=30),  # lone spaces, space runs, runs after a space
+    st.text(max_size=40),
+))
 def test_key_gaps_change_what_the_non_word_runs_change(text: str) -> None:
-    assert shape._KEY_GAPS.sub(" ", text) == shape._NON_WORD_LINE.sub(" ", text)
+    assert shape.key_gaps_to_spaces(text) == shape._NON_WORD_LINE.sub(" ", text)
+
+
+def test_the_class_with_the_ascii_shortcut_is_the_word_class() -> None:
+    wordy, word = re.compile(f"[{shape._WORDY}]"), re.compile(r"\w")
+    assert [c for c in map(chr, range(sys.maxunicode + 1)) if (wordy.match(c) is None) != (word.match(c) is None)] == []
 
 
 @settings(max_examples=200, deadline=None)
@@ -361,3 +376,99 @@ def test_dumps_record_on_seed_articles() -> None:
         if not article.is_empty:
             record = article_record(article, [Source(str(path), "0" * 64, "utf-8", "text")])
             assert dumps_record(record) == _reference_dumps(record)
+
+
+# --------------------------------------------------------------------------- sentence ends
+
+_END_ALPHABET = shape.SENTENCE_END_CHARS + shape.CLOSING_CHARS + "a .\n\r\t"
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.one_of(st.text(alphabet=st.sampled_from(_END_ALPHABET), max_size=12), _awkward_text))
+def test_ends_sentence_equals_the_terminal_search(text: str) -> None:
+    """Read from the end, as the regex ``[ends][closing]*$`` would find it (``$`` also before a
+    final newline)."""
+    assert shape.ends_sentence(text) == (shape._TERMINAL.search(text) is not None)
+
+
+def test_ends_sentence_on_known_cases() -> None:
+    cases = {"Satz.": True, "Satz.“": True, "Satz.\n": True, "Satz.)\n": True, "Satz.\n\n": False, "": False,
+             "Satz": False, "“": False, "\n": False, "。」": True, "a.b": False}
+    assert {t: shape.ends_sentence(t) for t in cases} == cases
+    assert {t: shape._TERMINAL.search(t) is not None for t in cases} == cases
+
+
+# --------------------------------------------------------------------------- article ids
+
+_id_text = st.one_of(
+    st.lists(_awkward_text, max_size=6).map("\n\n".join),
+    st.text(alphabet=st.sampled_from(" \n\t\r\u00a0\u2028\u3000\x1c\x85a."), max_size=20),
+    st.text(max_size=30),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(_id_text)
+def test_collapsed_whitespace_equals_split_and_join(text: str) -> None:
+    from cleaners.pipeline import _collapsed
+
+    assert _collapsed(text) == " ".join(text.split())
+    plain = " ".join(unicodedata.normalize("NFC", text).split())
+    if any("\ud800" <= c <= "\udfff" for c in text):  # not UTF-8: no id either way
+        return
+    assert article_id(text) == hashlib.sha256(plain.encode("utf-8")).hexdigest()[:ARTICLE_ID_HEX]
+
+
+def test_every_whitespace_character_but_the_space_is_unprintable() -> None:
+    """What lets ``_collapsed`` trust ``isprintable``: ``str.split`` splits at exactly these."""
+    spaces = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
+    assert " " in spaces and all(not c.isprintable() for c in spaces if c != " ")
+
+
+# --------------------------------------------------------------------------- Removal's constructor
+
+
+@dataclass(frozen=True, slots=True)
+class _PlainRemoval:  # Removal as the dataclass decorator writes it
+    index: int
+    rule: str
+    category: Category
+    detail: str = ""
+
+
+@given(st.integers(-5, 10**6), st.text(max_size=10), st.sampled_from(list(Category)),
+       st.one_of(st.none(), _awkward_text))
+def test_removal_is_what_the_generated_constructor_makes(
+    index: int, rule: str, category: Category, detail: str | None
+) -> None:
+    args: tuple[object, ...] = (index, rule, category) if detail is None else (index, rule, category, detail)
+    fast, plain = Removal(*args), _PlainRemoval(*args)  # type: ignore[arg-type]
+    assert dataclasses.astuple(fast) == dataclasses.astuple(plain)
+    assert repr(fast) == repr(plain).replace("_PlainRemoval", "Removal") and hash(fast) == hash(plain)
+    keywords = Removal(index=index, category=category, rule=rule, **({} if detail is None else {"detail": detail}))
+    assert keywords == fast and dataclasses.replace(fast, rule="x.y") == Removal(index, "x.y", category, fast.detail)
+    assert pickle.loads(pickle.dumps(fast)) == fast
+
+
+def test_removal_keeps_the_constructor_errors_and_stays_frozen() -> None:
+    for bad in ((), (1, "a"), (1, "a", Category.AD, "d", "extra")):
+        with pytest.raises(TypeError):
+            Removal(*bad)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Removal(1, "a", Category.AD, colour="red")  # type: ignore[call-arg]
+    removal = Removal(1, "a.b", Category.AD)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        removal.rule = "c.d"  # type: ignore[misc]
+    assert removal.detail == "" and not hasattr(removal, "__dict__")
+
+
+@given(st.integers(0, 12), st.lists(st.tuples(st.integers(0, 15), st.sampled_from(["a.b", "c.d"])), max_size=8),
+       st.lists(st.tuples(st.integers(0, 15), st.sampled_from(["e.f", "g.h"])), max_size=8))
+def test_with_removals_equals_the_plain_merge(n: int, old: list[tuple[int, str]], new: list[tuple[int, str]]) -> None:
+    view = View(_doc(n)).with_removals(Removal(i, rule, Category.AD) for i, rule in old)
+    merged = dict(view.removals)
+    for i, rule in new:
+        merged.setdefault(i, Removal(i, rule, Category.AD))
+    got = view.with_removals(Removal(i, rule, Category.AD) for i, rule in new)
+    assert list(got.removals.items()) == list(merged.items()) and got.doc is view.doc
+    assert isinstance(got.removals, MappingProxyType) and (got is view) == (not new)

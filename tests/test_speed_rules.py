@@ -88,6 +88,39 @@ def test_scan_equals_the_plain_scan_on_seeds(seed: str) -> None:
     assert fast_scan(MATCHER, texts) == plain_scan(MATCHER, texts)
 
 
+# --------------------------------------------------------------------------- shared literal searches
+
+_index_text = st.text(alphabet=st.sampled_from("abcAB İ\n©(xſ"), max_size=12)
+_literal = st.text(alphabet=st.sampled_from("abc©(xi\u0307"), min_size=1, max_size=3)
+
+
+@given(
+    st.lists(_index_text, max_size=12),
+    st.lists(st.tuples(st.lists(_literal, max_size=4), st.one_of(st.none(), st.integers(0, 14))), max_size=5),
+)
+@settings(max_examples=400, deadline=None)
+def test_lines_of_several_queries_equal_the_per_text_check(
+    texts: list[str], queries: list[tuple[list[str], int | None]]
+) -> None:
+    """One search per distinct literal for several (literals, limit) queries: the same lines as
+    checking every text for every query (queries share literals under other limits)."""
+    index = TextIndex.of(texts)
+    want = [
+        [i for i, t in enumerate(texts) if (limit is None or len(t) <= limit) and any(lit in t.lower() for lit in lits)]
+        for lits, limit in queries
+    ]
+    assert index.lines_containing_each(queries) == want
+    shared = [(lits, limit) for lits, _ in queries for limit in (None, 0, 3)]  # the same literals, three limits
+    assert index.lines_containing_each(shared) == [index.lines_containing(lits, limit) for lits, limit in shared]
+
+
+def test_the_packaged_matcher_asks_for_the_literals_of_its_lazy_rules() -> None:
+    assert MATCHER.lazy_literals == tuple((r.requires, r.max_chars) for _, r in MATCHER.lazy if r.requires)
+    assert len({lit for lits, _ in MATCHER.lazy_literals for lit in lits}) < sum(
+        len(lits) for lits, _ in MATCHER.lazy_literals
+    )  # rules share literals: what searching each once saves
+
+
 # --------------------------------------------------------------------------- hand-made pattern sets
 
 _GROUPS = r"""

@@ -411,6 +411,8 @@ class LineMatcher:
     # (``first_chars``); ``other_rules`` for every character not in the table
     first_rules: dict[str, tuple[tuple[int, ...], tuple[Rule, ...]]] = field(default_factory=dict)
     other_rules: tuple[tuple[int, ...], tuple[Rule, ...]] = ((), ())
+    # (requires, max_chars) of the lazy rules that have a ``requires`` list, in order
+    lazy_literals: tuple[tuple[tuple[str, ...], int | None], ...] = ()
 
     @classmethod
     def build(cls, rules: list[Rule]) -> LineMatcher:
@@ -436,6 +438,7 @@ class LineMatcher:
             RuleUnion.build([(k, r, _alternatives(r)) for k, r in cased], re.IGNORECASE | re.UNICODE),
             _longest(r for _, r in cased),
             lazy, first_rules, listed(lambda f: f is None),
+            tuple((r.requires, r.max_chars) for _, r in lazy if r.requires),
         )
 
     def scan(self, texts: Sequence[str], index: TextIndex | None = None) -> list[tuple[int, Rule, re.Match[str]]]:
@@ -452,8 +455,9 @@ class LineMatcher:
         if self.cased is not None:
             positions = idx.within(self.cased_max)
             _note_firsts(self.cased, [texts[i] for i in positions], positions, best)
+        holding = iter(idx.lines_containing_each(self.lazy_literals))
         for k, rule in self.lazy:
-            lines = idx.lines_containing(rule.requires, rule.max_chars) if rule.requires else idx.within(rule.max_chars)
+            lines = next(holding) if rule.requires else idx.within(rule.max_chars)
             for i in lines:
                 if best.get(i, k + 1) > k and rule.pattern_hits(texts[i], lows[i]):
                     best[i] = k
