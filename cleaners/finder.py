@@ -26,12 +26,13 @@ import json
 import math
 import operator
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -654,7 +655,7 @@ def features(
 def revise_features(
     rows: NDArray[np.float64],
     z1: NDArray[np.float64],
-    removed: Sequence[bool],
+    removed: Sequence[bool] | NDArray[np.bool_],
     texts: Sequence[str],
     lang: str,
     tokens: DocTokens | None = None,
@@ -738,9 +739,10 @@ def block_scores(view: View, settings: Settings, model: FinderModel) -> tuple[ND
     lang = page_language(view.doc.blocks, toks)
     rows = features(view, settings, lang, toks)
     z1 = model.stage1.scores(rows)
-    removed = [view.is_removed(i) for i in range(len(rows))]
+    # the rule_hit column is 1.0 exactly at the blocks the rules removed (``features``)
+    removed = rows[:, _RULE] != 0.0
     z2 = model.stage2.scores(revise_features(rows, z1, removed, toks.texts, lang, toks))
-    return rows, [float(z) for z in z2]
+    return rows, z2.tolist()
 
 
 # --------------------------------------------------------------------------- decoding
@@ -808,16 +810,46 @@ def _explain(model: Scorer, rows: NDArray[np.float64]) -> list[str]:
         worst[:, k] = np.argmin(picked, axis=1)
         picked[at, worst[:, k]] = np.inf
     negative = np.take_along_axis(contrib, worst, axis=1) < 0
+    # one integer per row for its (features, signs) pattern, a base-``width`` number whose digit k
+    # is the k-th worst feature, or ``len(names)`` where that one pushed towards article text: the
+    # text is a function of the number, and most rows share a few, so each distinct one is
+    # decoded and joined once
     names = model.names
-    # one integer per row for its (features, signs) pattern: most rows share a few patterns, so each
-    # distinct one is joined into text once
     width = len(names) + 1
-    codes = np.where(negative, worst, len(names)) @ (width ** np.arange(worst.shape[1]))
-    text: dict[int, str] = {}
-    for code, row, neg_row in zip(codes.tolist(), worst.tolist(), negative.tolist(), strict=True):
-        if code not in text:
-            text[code] = ", ".join(names[j] for j, neg in zip(row, neg_row, strict=True) if neg)
-    return [text[code] for code in codes.tolist()]
+    codes = (np.where(negative, worst, len(names)) @ (width ** np.arange(worst.shape[1]))).tolist()
+    text = {code: _reason(names, code, worst.shape[1]) for code in set(codes)}
+    return list(map(text.__getitem__, codes))
+
+
+def _reason(names: tuple[str, ...], code: int, digits: int) -> str:
+    """The feature names a pattern number of ``_explain`` stands for, worst first."""
+    width = len(names) + 1
+    picked = (code // width**k % width for k in range(digits))
+    return ", ".join(names[j] for j in picked if j < len(names))
+
+
+class _RemovalTwin:
+    """Removal's slots in a mutable class (the trick of ``cleaners.model``'s fast builders): its
+    ``__init__`` stores the slots, then turns the object into a Removal, which skips the frozen
+    constructor's ``object.__setattr__`` per field (a page's finder makes ~130 removals)."""
+
+    __slots__ = Removal.__slots__
+
+    def __init__(self, index: int, rule: str, category: Category, detail: str) -> None:
+        self.index = index
+        self.rule = rule
+        self.category = category
+        self.detail = detail
+        self.__class__ = Removal  # type: ignore[assignment]
+
+
+def _removals(indices: list[int], rules: list[str], details: list[str]) -> list[Removal]:
+    """``Removal(i, rule, Category.BOILERPLATE, detail)`` for the three lists side by side."""
+    made = map(_RemovalTwin, indices, rules, itertools.repeat(Category.BOILERPLATE), details)
+    return cast("list[Removal]", list(made))
+
+
+_HEAD, _INLINE, _TAIL = "content.head_chrome", "content.inline_boilerplate", "content.tail_chrome"
 
 
 def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
@@ -827,21 +859,24 @@ def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> 
         return []
     model = load_model()
     rows, z_all = block_scores(view, settings, model)
-    z = [z_all[i] + model.threshold_shift for i in kept]
+    shift = model.threshold_shift
+    z = [z_all[i] + shift for i in kept]
     keep = viterbi(z, model.switch_penalty)
     if not any(keep):
         # The finder never empties a page on its own: with no block it trusts, the rules' verdict
         # stands and the page is kept as the rules left it.
         return []
     keep = revise_subheadings(view, kept, keep, settings)
-    first = next(i for i, k in zip(kept, keep, strict=True) if k)
-    last = next(i for i, k in zip(reversed(kept), reversed(keep), strict=True) if k)
-    dropped = [(i, zi) for i, k, zi in zip(kept, keep, z, strict=True) if not k]
-    reasons = _explain(model.stage1, rows[[i for i, _ in dropped]])
-    out: list[Removal] = []
-    for (i, zi), reason in zip(dropped, reasons, strict=True):
-        p = 1 / (1 + math.exp(-zi))
-        where = "head_chrome" if i < first else "tail_chrome" if i > last else "inline_boilerplate"
-        rule = f"content.{where}"
-        out.append(Removal(i, rule, Category.BOILERPLATE, f"p={p:.2f}; {reason}"))
-    return out
+    first = kept[keep.index(True)]
+    last = kept[len(keep) - 1 - keep[::-1].index(True)]
+    drop = list(map(operator.not_, keep))
+    dropped = list(itertools.compress(kept, drop))
+    reasons = _explain(model.stage1, rows[dropped])
+    details = [f"p={1 / (1 + math.exp(-zi)):.2f}; {reason}"
+               for zi, reason in zip(itertools.compress(z, drop), reasons, strict=True)]
+    # the dropped blocks are in document order: those before the first kept one, then those
+    # between, then those after the last
+    head = bisect_left(dropped, first)
+    tail = len(dropped) - bisect_right(dropped, last)
+    rules = [_HEAD] * head + [_INLINE] * (len(dropped) - head - tail) + [_TAIL] * tail
+    return _removals(dropped, rules, details)
