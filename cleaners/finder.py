@@ -233,6 +233,8 @@ LANGUAGE_SAMPLE_BLOCKS = 400
 _NEWLINE = ord("\n")
 # Without kana or CJK ideographs shape.WORD is plain \w+, which Python's re scans ~35 % faster.
 _PLAIN_WORD = re.compile(r"\w+")
+# The one character whose lower case depends on its neighbours (final sigma).
+_CAPITAL_SIGMA = "\u03a3"
 # Characters a block starting with which counts as a quotation (the ``quote_start`` feature).
 _QUOTE_START = "„“\"»«'‚"
 # Character classes, as bits of one lookup table over the Basic Multilingual Plane (the few
@@ -330,13 +332,13 @@ _LANG_BIT = {lang: 1 << k for k, lang in enumerate(STOPWORD_LANGS)}
 class DocTokens:
     """The words of a document's blocks, tokenised once and shared by every finder feature.
 
-    ``tokens`` holds the words of block 0, then those of block 1, ... (``shape.WORD`` tokens);
-    ``line`` gives the block of every word.
+    ``lower`` holds the lower-cased words of block 0, then those of block 1, ... (``shape.WORD``
+    tokens); ``line`` gives the block of every word; ``tokens`` the words as they stand.
     """
 
     texts: tuple[str, ...]
     joined: str
-    tokens: list[str]
+    lowered: str  # ``joined.lower()``
     lower: list[str]
     line: NDArray[np.int64]
     # per character of ``joined``: its class bits and its block
@@ -356,17 +358,35 @@ class DocTokens:
         if joined.count("\n") != len(texts) - 1:  # a text holds a newline: make every block one line
             texts = tuple(t.replace("\n", " ") for t in texts)
             joined = "\n".join(texts)
+        lowered = joined.lower()
         cjk = shape.ANY_CJK.search(joined) is not None
-        tokens = (shape.WORD if cjk else _PLAIN_WORD).findall(joined)
+        memo: dict[str, Any] = {}
+        if not cjk and len(lowered) == len(joined) and _CAPITAL_SIGMA not in joined:
+            # every character lower-cases to one, on its own (only a capital sigma looks at its
+            # neighbours), and never into or out of \w (tested): the runs of \w of the lower-cased
+            # text are the lower-cased words (one findall, no str.lower per word)
+            lower = _PLAIN_WORD.findall(lowered)
+        else:
+            tokens = memo["tokens"] = (shape.WORD if cjk else _PLAIN_WORD).findall(joined)
+            lower = list(map(str.lower, tokens))
         counts = list(map(_N_WORDS, blocks))
-        if sum(counts) != len(tokens):  # blocks built with a word count of their own: count here
+        if sum(counts) != len(lower):  # blocks built with a word count of their own: count here
             counts = [len(shape.WORD.findall(t)) for t in texts]
         codes = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
         newline = codes == _NEWLINE
         breaks = np.flatnonzero(newline)
-        return cls(texts, joined, tokens, list(map(str.lower, tokens)),
+        return cls(texts, joined, lowered, lower,
                    np.repeat(np.arange(len(texts)), counts), _char_classes(codes), np.cumsum(newline),
-                   np.concatenate(([0], breaks + 1)), np.append(breaks, len(codes)), cjk)
+                   np.concatenate(([0], breaks + 1)), np.append(breaks, len(codes)), cjk, memo)
+
+    @property
+    def tokens(self) -> list[str]:
+        """The words as they stand in the text (found again on first use where ``of`` did not
+        need them: only the fallbacks for CJK text read them)."""
+        tokens: list[str] | None = self._memo.get("tokens")
+        if tokens is None:
+            tokens = self._memo["tokens"] = _PLAIN_WORD.findall(self.joined)
+        return tokens
 
     def per_block(self, flags: NDArray[np.bool_] | NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """Per block, the number of words (or the sum of ``flags`` over its words)."""
@@ -402,9 +422,9 @@ class DocTokens:
         ``skip`` marks)."""
         low = self.lower
         lens = self.word_shapes()[3]
-        # str.lower never shortens a character, so when the lower-cased words are as long in all as
-        # the words, every one keeps its length (a join is ~3x cheaper than a len per word)
-        if len("".join(low)) != int(lens.sum()):
+        # where lower-casing keeps the text's length, it maps every character to one (it never
+        # drops one), so every word keeps its length
+        if len(self.lowered) != len(self.joined):
             lens = np.fromiter(map(len, low), dtype=np.float64, count=len(low))
         keep = (lens >= CONTENT_WORD_MIN) & ~self.is_stop(lang)
         if skip is not None:
@@ -463,7 +483,7 @@ class DocTokens:
         # a run of word characters starts where the flag goes up and stops where it goes down
         edges = np.flatnonzero(np.diff(word, prepend=np.int8(0), append=np.int8(0)))
         start_idx, stop_idx = edges[::2], edges[1::2]
-        if self.cjk or len(start_idx) != len(self.tokens):
+        if self.cjk or len(start_idx) != len(self.lower):
             firsts = list(map(_first_char, self.tokens))
             return (self.flags(str.isalpha, firsts), self.flags(str.isupper, firsts), self.flags(str.isupper),
                     np.fromiter(map(len, self.tokens), dtype=np.float64, count=len(self.tokens)))
@@ -522,7 +542,7 @@ class DocTokens:
         regex scan."""
         out = np.zeros(len(self.texts))
         joined = self.joined
-        low = joined.lower()
+        low = self.lowered
         lines: set[int] = set()
         if len(low) == len(joined):
             char_line, ends = self.char_line, self.ends

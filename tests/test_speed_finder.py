@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -101,6 +103,12 @@ def test_removals_are_what_the_constructor_builds(rows: list[tuple[int, str, str
 
 # --------------------------------------------------------------------------- per-document token data
 
+# Words whose shape a careless shortcut gets wrong: an upper- or lower-case character that is no
+# word character right after a word (circled letters), an uncased first letter, a word that
+# lower-casing makes longer (dotted capital I), one, two and three letters.
+TRICKY = ["AB ⓐ", "ab Ⓐ", "אב Ⓐ", "1Ⓐ", "İst Kİm İİİ", "Ⅻ ǅx xǅ", "a", "_x_ x_", "ΟΔΟΣ'Α", ""]
+
+
 # Any characters, with the awkward ones over-represented: newlines inside a block, empty texts,
 # sentence ends and closing quotes, colons, opening quotes, title case, dotted capital I (longer
 # in lower case), final sigma, CJK, astral letters, a lone surrogate.
@@ -135,6 +143,36 @@ def test_doc_tokens_edges_of_every_block(texts: list[str]) -> None:
     assert separators.tolist() == [sum(map(t.count, "|»›•·/>«‹")) for t in texts]
 
 
+@given(st.lists(st.one_of(awkward_text, st.sampled_from(TRICKY)), min_size=1, max_size=10))
+@settings(max_examples=300, deadline=None)
+def test_doc_tokens_words_are_the_words_of_every_block(texts: list[str]) -> None:
+    """``lower`` comes from the lower-cased page where that is safe, else word by word."""
+    toks = finder.DocTokens.of(tuple(Block(i, t) for i, t in enumerate(texts)))
+    words = [w for t in texts for w in shape.WORD.findall(t.replace("\n", " "))]
+    assert toks.tokens == words
+    assert toks.lower == [w.lower() for w in words]
+    assert toks.lowered == toks.joined.lower()
+    assert toks.line.tolist() == [i for i, t in enumerate(texts) for _ in shape.WORD.findall(t)]
+
+
+def test_lower_casing_keeps_word_characters_apart() -> None:
+    """What makes the lower-cased page's words the lower-cased words: a character that lower-cases
+    to one character is a word character exactly when that one is."""
+    word = re.compile(r"\w")
+    for code in range(sys.maxunicode + 1):
+        c = chr(code)
+        low = c.lower()
+        if len(low) == 1:
+            assert (word.match(c) is None) == (word.match(low) is None), hex(code)
+
+
+@given(st.text(alphabet=st.one_of(st.sampled_from(list("ΣσςΑα'. İ")), st.characters()), max_size=30))
+@settings(max_examples=500, deadline=None)
+def test_lower_casing_is_per_character_but_for_capital_sigma(text: str) -> None:
+    if "\u03a3" not in text:
+        assert text.lower() == "".join(c.lower() for c in text)
+
+
 @given(st.lists(st.text(alphabet=st.sampled_from(list("Ab.!?…。」“» \u00a0\nZ1(„x")), max_size=40),
                 min_size=1, max_size=8))
 @settings(max_examples=400, deadline=None)
@@ -142,12 +180,6 @@ def test_sentence_counts_where_splits_are_dense(texts: list[str]) -> None:
     """Splits at block starts and ends, next to each other, and over a newline inside a block."""
     toks = finder.DocTokens.of(tuple(Block(i, t) for i, t in enumerate(texts)))
     assert toks.sentence_counts().tolist() == [shape.sentence_count(t) for t in toks.texts]
-
-
-# Words whose shape a careless shortcut gets wrong: an upper- or lower-case character that is no
-# word character right after a word (circled letters), an uncased first letter, a word that
-# lower-casing makes longer (dotted capital I), one, two and three letters.
-TRICKY = ["AB ⓐ", "ab Ⓐ", "אב Ⓐ", "1Ⓐ", "İst Kİm İİİ", "Ⅻ ǅx xǅ", "a", "_x_ x_", "ΟΔΟΣ'Α", ""]
 
 
 @pytest.mark.parametrize("text", TRICKY)
