@@ -166,6 +166,20 @@ def test_lower_casing_keeps_word_characters_apart() -> None:
             assert (word.match(c) is None) == (word.match(low) is None), hex(code)
 
 
+def test_no_word_character_is_white_space() -> None:
+    """What lets ``str.split`` cut the words out of a page whose other characters became spaces."""
+    word = re.compile(r"\w")
+    assert not [hex(code) for code in range(sys.maxunicode + 1)
+                if chr(code).isspace() and word.match(chr(code)) is not None]
+    assert chr(finder._SPACE_CODE).isspace()
+
+
+def test_cjk_bit_is_what_any_cjk_matches() -> None:
+    for code in range(0x30000):
+        c = chr(code)
+        assert bool(finder.char_bits(c) & finder.CJK) == (shape.ANY_CJK.match(c) is not None), hex(code)
+
+
 @given(st.text(alphabet=st.one_of(st.sampled_from(list("ΣσςΑα'. İ")), st.characters()), max_size=30))
 @settings(max_examples=500, deadline=None)
 def test_lower_casing_is_per_character_but_for_capital_sigma(text: str) -> None:
