@@ -488,9 +488,12 @@ class DocTokens:
 
     def _word_shapes(self) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
         cls = self.char_class
-        word = ((cls & WORD_CHAR) != 0).view(np.int8)
-        # a run of word characters starts where the flag goes up and stops where it goes down
-        edges = np.flatnonzero(np.diff(word, prepend=np.int8(0), append=np.int8(0)))
+        word = (cls & WORD_CHAR) != 0
+        # a run of word characters starts where the flag (False before and after the text) goes up
+        # and stops where it goes down
+        flag = np.zeros(len(cls) + 2, dtype=bool)
+        flag[1:-1] = word
+        edges = np.flatnonzero(flag[1:] != flag[:-1])
         start_idx, stop_idx = edges[::2], edges[1::2]
         if self.cjk or len(start_idx) != len(self.lower):
             firsts = list(map(_first_char, self.tokens))
@@ -499,7 +502,7 @@ class DocTokens:
         first = cls[start_idx]
         # the case bits of a word: OR over its characters (a segment runs on to the next word; the
         # characters between are zeroed)
-        case = np.bitwise_or.reduceat(np.where(word != 0, cls, 0), start_idx) if len(start_idx) else first
+        case = np.bitwise_or.reduceat(cls * word, start_idx) if len(start_idx) else first
         return ((first & ALPHA) != 0, (first & UPPER) != 0, ((case & UPPER) != 0) & ((case & LOWER_OR_TITLE) == 0),
                 (stop_idx - start_idx).astype(np.float64))
 
