@@ -21,17 +21,19 @@ its reason (region and the features that weighed most).
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import math
 import operator
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
@@ -214,6 +216,8 @@ CORE_GAP = 4
 # Content words for cohesion: at least this many characters and not a stop word.
 CONTENT_WORD_MIN = 4
 _REVISE_BASE = tuple(_BASE.index(n) for n in ("len_log", "ends_sentence", "prose", "bullet", "stop_density"))
+# The neighbours whose stage-1 probability ``p1_max3`` takes the largest of (k blocks before, -k after).
+_MAX3_STEPS = (1, 2, 3, -1, -2, -3)
 # Stage-1 log-odds are clipped to this range before they feed stage 2 (keeps one extreme block
 # from dominating its window).
 Z_CLIP = 8.0
@@ -227,17 +231,26 @@ LANGUAGE_SAMPLE_BLOCKS = 400
 # word belongs to. One pass over ~1,900 words with C-level map/bincount replaced ~15 Python-level
 # calls per block (measured: 3.8 -> ~2 ms/page).
 _NEWLINE = ord("\n")
+_SPACE_CODE = ord(" ")
 # Without kana or CJK ideographs shape.WORD is plain \w+, which Python's re scans ~35 % faster.
 _PLAIN_WORD = re.compile(r"\w+")
+# The one character whose lower case depends on its neighbours (final sigma).
+_CAPITAL_SIGMA = "\u03a3"
+# Characters a block starting with which counts as a quotation (the ``quote_start`` feature).
+_QUOTE_START = "„“\"»«'‚"
 # Character classes, as bits of one lookup table over the Basic Multilingual Plane (the few
 # characters above it are classified one by one). The first five are counted per block; WORD_CHAR
 # is what ``\w`` matches, the case bits are what ``str.isupper`` of a word reads (a word is upper
-# case when it has an UPPER character and no LOWER_OR_TITLE one).
+# case when it has an UPPER character and no LOWER_OR_TITLE one). LOWER (``str.islower``),
+# OPENING (``_QUOTE_START``) and COLON are read at the first or last character of a block; CJK is
+# what ``shape.ANY_CJK`` matches.
 DIGIT, CODE, SEPARATOR, TERMINAL, CLOSING = 1, 2, 4, 8, 16
 SPACE, WORD_CHAR, ALPHA, UPPER, LOWER_OR_TITLE = 32, 64, 128, 256, 512
+LOWER, OPENING, COLON, CJK = 1024, 2048, 4096, 8192
 _BMP = 0xFFFF
 _FIXED_CLASSES = ((DIGIT, "0123456789"), (CODE, shape.CODE_CHARS), (SEPARATOR, _SEPARATORS),
-                  (TERMINAL, shape.SENTENCE_END_CHARS), (CLOSING, shape.CLOSING_CHARS))
+                  (TERMINAL, shape.SENTENCE_END_CHARS), (CLOSING, shape.CLOSING_CHARS),
+                  (OPENING, _QUOTE_START), (COLON, ":"))
 
 
 def char_bits(c: str) -> int:
@@ -256,6 +269,10 @@ def char_bits(c: str) -> int:
         bits |= UPPER
     if c.islower() or (c.istitle() and not c.isupper()):  # lower case, or title case (e.g. 'ǅ')
         bits |= LOWER_OR_TITLE
+    if c.islower():
+        bits |= LOWER
+    if shape.ANY_CJK.match(c):
+        bits |= CJK
     return bits
 
 
@@ -277,7 +294,10 @@ def _class_table() -> NDArray[np.uint16]:
     table[ord("_")] |= WORD_CHAR
     table[where(str.isalpha)] |= ALPHA
     table[upper] |= UPPER
-    table[where(str.islower) | (where(str.istitle) & ~upper)] |= LOWER_OR_TITLE
+    lower = where(str.islower)
+    table[lower | (where(str.istitle) & ~upper)] |= LOWER_OR_TITLE
+    table[lower] |= LOWER
+    table[where(shape.ANY_CJK.match)] |= CJK
     table.setflags(write=False)
     return table
 
@@ -293,6 +313,11 @@ def _char_classes(codes: NDArray[np.uint32]) -> NDArray[np.uint16]:
 # Literals (lower case) of which every _URLISH match holds one: blocks without any skip the regex.
 _URLISH_HINTS = ("http", "www.", "@", ".com", ".de", ".org", ".net")
 _first_char = operator.itemgetter(0)
+_TEXT = operator.attrgetter("text")
+_N_WORDS = operator.attrgetter("n_words")
+_KEY = operator.attrgetter("key")
+_GROUP = operator.attrgetter("group")
+_BULLET = operator.attrgetter("bullet")
 
 
 @lru_cache(maxsize=1)
@@ -312,36 +337,65 @@ _LANG_BIT = {lang: 1 << k for k, lang in enumerate(STOPWORD_LANGS)}
 class DocTokens:
     """The words of a document's blocks, tokenised once and shared by every finder feature.
 
-    ``tokens`` holds the words of block 0, then those of block 1, ... (``shape.WORD`` tokens);
-    ``line`` gives the block of every word.
+    ``lower`` holds the lower-cased words of block 0, then those of block 1, ... (``shape.WORD``
+    tokens); ``line`` gives the block of every word; ``tokens`` the words as they stand.
     """
 
     texts: tuple[str, ...]
     joined: str
-    tokens: list[str]
+    lowered: str  # ``joined.lower()``
     lower: list[str]
     line: NDArray[np.int64]
     # per character of ``joined``: its class bits and its block
     char_class: NDArray[np.uint16]
     char_line: NDArray[np.int64]
+    starts: NDArray[np.int64]  # per block, the offset in ``joined`` of its first character
     ends: NDArray[np.int64]  # per block, the offset in ``joined`` just past its text
-    # per word, the bit mask of the stop-word lists that hold its lower-cased form (computed once:
-    # the page language, the block features and stage 2 all read it)
-    _memo: dict[str, NDArray[np.int32]] = field(default_factory=dict, compare=False, repr=False)
+    cjk: bool  # the text holds kana or CJK ideographs (tokens are shape.WORD's, not runs of \w)
+    # per-document results several features read (the stop-word bits of every word: the page
+    # language, the block features and stage 2 all need them), computed on first use
+    _memo: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, blocks: Sequence[Block]) -> DocTokens:
-        texts = tuple(b.text.replace("\n", " ") if "\n" in b.text else b.text for b in blocks)
+        texts = tuple(map(_TEXT, blocks))
         joined = "\n".join(texts)
-        tokens = (shape.WORD if shape.ANY_CJK.search(joined) else _PLAIN_WORD).findall(joined)
-        counts = [b.n_words for b in blocks]
-        if sum(counts) != len(tokens):  # blocks built with a word count of their own: count here
-            counts = [len(shape.WORD.findall(t)) for t in texts]
+        if joined.count("\n") != len(texts) - 1:  # a text holds a newline: make every block one line
+            texts = tuple(t.replace("\n", " ") for t in texts)
+            joined = "\n".join(texts)
         codes = np.frombuffer(joined.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+        char_class = _char_classes(codes)
+        cjk = bool(np.any(char_class & CJK))
+        lowered = joined.lower()
+        memo: dict[str, Any] = {}
+        if not cjk and len(lowered) == len(joined) and _CAPITAL_SIGMA not in joined:
+            # every character lower-cases to one, on its own (only a capital sigma looks at its
+            # neighbours), and never into or out of \w (tested), so the words are the runs of \w
+            # of the lower-cased page: with every other character made a space (no \w character
+            # is one), ``str.split`` cuts them out (~2x faster than a findall of \w+)
+            low_codes = np.frombuffer(lowered.encode("utf-32-le", errors="surrogatepass"), dtype=np.uint32)
+            spaced = np.where((char_class & WORD_CHAR) != 0, low_codes, np.uint32(_SPACE_CODE))
+            lower = spaced.tobytes().decode("utf-32-le", errors="surrogatepass").split()
+        else:
+            tokens = memo["tokens"] = (shape.WORD if cjk else _PLAIN_WORD).findall(joined)
+            lower = list(map(str.lower, tokens))
+        counts = list(map(_N_WORDS, blocks))
+        if sum(counts) != len(lower):  # blocks built with a word count of their own: count here
+            counts = [len(shape.WORD.findall(t)) for t in texts]
         newline = codes == _NEWLINE
-        return cls(texts, joined, tokens, list(map(str.lower, tokens)),
-                   np.repeat(np.arange(len(texts)), counts), _char_classes(codes),
-                   np.cumsum(newline), np.append(np.flatnonzero(newline), len(codes)))
+        breaks = np.flatnonzero(newline)
+        return cls(texts, joined, lowered, lower,
+                   np.repeat(np.arange(len(texts)), counts), char_class, np.cumsum(newline),
+                   np.concatenate(([0], breaks + 1)), np.append(breaks, len(codes)), cjk, memo)
+
+    @property
+    def tokens(self) -> list[str]:
+        """The words as they stand in the text (found again on first use where ``of`` did not
+        need them: only the fallbacks for CJK text read them)."""
+        tokens: list[str] | None = self._memo.get("tokens")
+        if tokens is None:
+            tokens = self._memo["tokens"] = _PLAIN_WORD.findall(self.joined)
+        return tokens
 
     def per_block(self, flags: NDArray[np.bool_] | NDArray[np.float64] | None = None) -> NDArray[np.float64]:
         """Per block, the number of words (or the sum of ``flags`` over its words)."""
@@ -357,7 +411,7 @@ class DocTokens:
 
     def stop_bits(self) -> NDArray[np.int32]:
         """Per word, the bit mask (bit k: STOPWORD_LANGS[k]) of the stop-word lists holding it."""
-        bits = self._memo.get("stop_bits")
+        bits: NDArray[np.int32] | None = self._memo.get("stop_bits")
         if bits is None:
             get = _stop_bits().get
             bits = self._memo["stop_bits"] = np.fromiter(
@@ -371,26 +425,54 @@ class DocTokens:
         bit = _LANG_BIT.get(lang, 0)
         return np.asarray((self.stop_bits() & bit) != 0, dtype=bool)
 
-    def content_words(self, lang: str) -> list[set[str]]:
+    def content_words(self, lang: str, skip: NDArray[np.bool_] | None = None) -> list[set[str]]:
         """Per block, the set of its lower-cased words that are content words: at least
-        CONTENT_WORD_MIN characters and not a stop word of ``lang``."""
+        CONTENT_WORD_MIN characters and not a stop word of ``lang`` (an empty set for the blocks
+        ``skip`` marks)."""
         low = self.lower
-        lens = np.fromiter(map(len, low), dtype=np.int64, count=len(low))
+        lens = self.word_shapes()[3]
+        # where lower-casing keeps the text's length, it maps every character to one (it never
+        # drops one), so every word keeps its length
+        if len(self.lowered) != len(self.joined):
+            lens = np.fromiter(map(len, low), dtype=np.float64, count=len(low))
         keep = (lens >= CONTENT_WORD_MIN) & ~self.is_stop(lang)
+        if skip is not None:
+            keep &= ~skip[self.line]
         words = list(itertools.compress(low, keep.tolist()))
         # the kept words are in block order: block k's are those from its first index to the next's
         bounds = np.searchsorted(self.line[keep], np.arange(len(self.texts) + 1)).tolist()
         return [set(words[a:b]) for a, b in itertools.pairwise(bounds)]
 
+    def lengths(self) -> NDArray[np.float64]:
+        """Per block, ``len`` of its text (the utf-32 encoding has one code unit per character)."""
+        return np.asarray(self.ends[: len(self.texts)] - self.starts[: len(self.texts)], dtype=np.float64)
+
+    def edge_classes(self) -> tuple[NDArray[np.uint16], NDArray[np.uint16]]:
+        """Per block, the class bits of its first and of its last character (0 for an empty text)."""
+        n = len(self.texts)
+        cls = self.char_class
+        if len(cls) == 0:
+            none = np.zeros(n, dtype=np.uint16)
+            return none, none
+        starts, ends = self.starts[:n], self.ends[:n]
+        empty = starts == ends
+        # (an empty block's offsets may lie past the text: they are clipped, and the class zeroed)
+        first = np.where(empty, 0, cls[np.minimum(starts, len(cls) - 1)])
+        last = np.where(empty, 0, cls[ends - 1])
+        return first.astype(np.uint16), last.astype(np.uint16)
+
     def ends_sentence(self) -> NDArray[np.bool_]:
         """Per block, ``shape.ends_sentence`` of its text: its last character that is no closing
-        quote or bracket is a sentence end (the newline before a block is neither, so the search
-        never leaves the block)."""
-        other = np.flatnonzero((self.char_class & CLOSING) == 0)
-        last = np.searchsorted(other, self.ends) - 1
-        found = last >= 0
-        out = np.zeros(len(self.ends), dtype=bool)
-        out[found] = (self.char_class[other[last[found]]] & TERMINAL) != 0
+        quote or bracket is a sentence end. Most blocks end in neither, so their last character
+        says it; the few that end in a closing one are walked back."""
+        _, last = self.edge_classes()
+        out: NDArray[np.bool_] = np.asarray((last & TERMINAL) != 0, dtype=bool)
+        cls = self.char_class
+        for k in np.flatnonzero(last & CLOSING).tolist():
+            start, at = int(self.starts[k]), int(self.ends[k]) - 1
+            while at >= start and cls[at] & CLOSING:
+                at -= 1
+            out[k] = at >= start and bool(cls[at] & TERMINAL)
         return out
 
     def word_shapes(self) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
@@ -398,22 +480,31 @@ class DocTokens:
         word ``str.isupper()``, and its length. Words are the runs of ``\\w`` characters, so all
         four come from the character classes at once; text with kana or CJK ideographs (split
         into shorter words by ``shape.WORD``) is read word by word."""
+        shapes: tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]] | None
+        shapes = self._memo.get("word_shapes")
+        if shapes is None:
+            shapes = self._memo["word_shapes"] = self._word_shapes()
+        return shapes
+
+    def _word_shapes(self) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
         cls = self.char_class
         word = (cls & WORD_CHAR) != 0
-        starts = word.copy()
-        starts[1:] &= ~word[:-1]
-        start_idx = np.flatnonzero(starts)
-        if len(start_idx) != len(self.tokens) or shape.ANY_CJK.search(self.joined):
+        # a run of word characters starts where the flag (False before and after the text) goes up
+        # and stops where it goes down
+        flag = np.zeros(len(cls) + 2, dtype=bool)
+        flag[1:-1] = word
+        edges = np.flatnonzero(flag[1:] != flag[:-1])
+        start_idx, stop_idx = edges[::2], edges[1::2]
+        if self.cjk or len(start_idx) != len(self.lower):
             firsts = list(map(_first_char, self.tokens))
             return (self.flags(str.isalpha, firsts), self.flags(str.isupper, firsts), self.flags(str.isupper),
                     np.fromiter(map(len, self.tokens), dtype=np.float64, count=len(self.tokens)))
         first = cls[start_idx]
-        word_id = np.cumsum(starts) - 1  # for the word characters: the word they belong to
-        n = len(start_idx)
-        upper = np.bincount(word_id[word & ((cls & UPPER) != 0)], minlength=n)
-        low_title = np.bincount(word_id[word & ((cls & LOWER_OR_TITLE) != 0)], minlength=n)
-        return ((first & ALPHA) != 0, (first & UPPER) != 0, (upper > 0) & (low_title == 0),
-                np.bincount(word_id[word], minlength=n).astype(np.float64))
+        # the case bits of a word: OR over its characters (a segment runs on to the next word; the
+        # characters between are zeroed)
+        case = np.bitwise_or.reduceat(cls * word, start_idx) if len(start_idx) else first
+        return ((first & ALPHA) != 0, (first & UPPER) != 0, ((case & UPPER) != 0) & ((case & LOWER_OR_TITLE) == 0),
+                (stop_idx - start_idx).astype(np.float64))
 
     def sentence_counts(self) -> NDArray[np.float64]:
         """Per block, ``shape.sentence_count`` of its text: the pieces between sentence splits that
@@ -421,11 +512,7 @@ class DocTokens:
         runs over a newline spans two blocks, and no block alone has a split there (it would need
         an upper-case letter after the space inside the block), so it is left out."""
         cls = self.char_class
-        size = len(cls)
-        cut = np.zeros(size + 1, dtype=np.int64)  # +1 where a split starts, -1 where it ends
-        piece = np.zeros(size + 1, dtype=np.int64)  # +1 where a new piece starts
-        piece[0] = 1
-        piece[self.ends[:-1] + 1] = 1
+        n = len(self.texts)
         # every split starts with a sentence-end character: try the pattern only there (finditer's
         # leftmost, non-overlapping matches), which skips the ~98 % of characters it cannot start at
         split_at = shape.SENTENCE_SPLIT.match
@@ -438,25 +525,25 @@ class DocTokens:
                 if m is not None:
                     spans.append(m.span())
                     done = m.end()
-        if spans:
-            bounds = np.array(spans, dtype=np.int64)
-            # (a newline counts to the block after it, so a split over one ends in another block)
-            bounds = bounds[self.char_line[bounds[:, 0]] == self.char_line[bounds[:, 1] - 1]]
-            np.add.at(cut, bounds[:, 0], 1)
-            np.add.at(cut, bounds[:, 1], -1)
-            piece[bounds[:, 1]] = 1
-        in_split = np.cumsum(cut[:size]) > 0
-        piece_id = np.cumsum(piece[:size])
-        solid = np.flatnonzero(((cls & SPACE) == 0) & ~in_split)
-        ids = piece_id[solid]
-        new_piece = np.ones(len(ids), dtype=bool)
-        new_piece[1:] = ids[1:] != ids[:-1]
-        return np.bincount(self.char_line[solid[new_piece]], minlength=len(self.texts)).astype(np.float64)
+        bounds = np.array(spans, dtype=np.int64).reshape(-1, 2)
+        # (a newline counts to the block after it, so a split over one ends in another block)
+        bounds = bounds[self.char_line[bounds[:, 0]] == self.char_line[bounds[:, 1] - 1]]
+        # the pieces run from a block start or a split end to the next split start or block end;
+        # splits do not overlap and lie inside their block, so the i-th smallest start and the
+        # i-th smallest end are one piece
+        piece_start = np.sort(np.concatenate((self.starts[:n], bounds[:, 1])))
+        piece_end = np.sort(np.concatenate((bounds[:, 0], self.ends[:n])))
+        solid_before = np.concatenate(([0], np.cumsum((cls & SPACE) == 0)))  # at each offset
+        solid = solid_before[piece_end] > solid_before[piece_start]
+        return np.bincount(self.char_line[piece_start[solid]], minlength=n).astype(np.float64)
 
-    def char_counts(self, bit: int) -> NDArray[np.float64]:
-        """Per block, how many of its characters are in the class ``bit``."""
-        hit = (self.char_class & bit) != 0
-        return np.bincount(self.char_line[hit], minlength=len(self.texts)).astype(np.float64)
+    def class_counts(self, *bits: int) -> list[NDArray[np.float64]]:
+        """Per class bit, per block, how many of its characters are in the class (the classes
+        counted are rare: their characters are picked out once)."""
+        at = np.flatnonzero(self.char_class & functools.reduce(operator.or_, bits, 0))
+        lines, classes = self.char_line[at], self.char_class[at]
+        n = len(self.texts)
+        return [np.bincount(lines[(classes & bit) != 0], minlength=n).astype(np.float64) for bit in bits]
 
     def blocks_matching(self, pattern: re.Pattern[str], hints: Sequence[str]) -> NDArray[np.float64]:
         """Per block, 1.0 where ``pattern`` (case-insensitive) occurs in it. Only blocks holding one
@@ -467,7 +554,7 @@ class DocTokens:
         regex scan."""
         out = np.zeros(len(self.texts))
         joined = self.joined
-        low = joined.lower()
+        low = self.lowered
         lines: set[int] = set()
         if len(low) == len(joined):
             char_line, ends = self.char_line, self.ends
@@ -502,11 +589,11 @@ def page_language(blocks: Sequence[Block], tokens: DocTokens | None = None) -> s
 
 def _base_rows(
     blocks: Sequence[Block], toks: DocTokens, lang: str, dup: NDArray[np.float64],
-    rule_hit: NDArray[np.float64], settings: Settings,
+    rule_hit: NDArray[np.float64], settings: Settings, out: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
-    """The block-shape features (``_BASE``) of every block, one column at a time."""
-    texts = toks.texts
-    n = len(texts)
+    """The block-shape features (``_BASE``) of every block, one column at a time (written into
+    ``out``, one row per block and a column per ``_BASE`` name, when given)."""
+    n = len(toks.texts)
     n_words = toks.per_block()
     nw = np.maximum(n_words, 1.0)
     alpha, first_upper, upper, lens = toks.word_shapes()
@@ -516,42 +603,47 @@ def _base_rows(
     n_title = toks.per_block(alpha & first_upper)
     n_caps = toks.per_block(alpha & upper & (lens != 1))
     word_chars = toks.per_block(lens)
-    chars = np.fromiter(map(len, texts), dtype=np.float64, count=n)
+    chars = toks.lengths()
     terminal = toks.ends_sentence()
     prose = (n_words >= settings.body_min_words) & terminal
     len_log = np.log1p(chars)
     stop_density = n_stop / nw
     sentences = toks.sentence_counts()
-    first_chars = [t[:1] for t in texts]
-    return np.column_stack(
-        [
-            len_log,
-            np.log1p(n_words),
-            terminal.astype(np.float64),
-            np.fromiter((t[-1:] == ":" for t in texts), dtype=np.float64, count=n),
-            stop_density,
-            np.log1p(n_stop),
-            n_title / na,
-            toks.char_counts(DIGIT) / np.maximum(chars, 1.0),
-            toks.char_counts(CODE) / np.where(chars > 0, chars, 1.0),
-            (toks.char_counts(SEPARATOR) > 0).astype(np.float64),
-            np.fromiter((b.bullet for b in blocks), dtype=np.float64, count=n),
-            np.log1p(sentences),
-            np.minimum(word_chars / nw, 20.0) / 10.0,
-            n_caps / na,
-            np.fromiter((c.islower() for c in first_chars), dtype=np.float64, count=n),
-            np.fromiter((c in "„“\"»«'‚" for c in first_chars), dtype=np.float64, count=n),
-            toks.blocks_matching(_URLISH, _URLISH_HINTS),
-            prose.astype(np.float64),
-            np.log1p(dup),
-            rule_hit,
-            # interactions a linear model cannot form itself: long prose is article text almost
-            # whatever surrounds it; stop words only mean prose when there are enough words
-            np.where(prose, len_log, 0.0),
-            stop_density * np.log1p(n_words),
-            np.where(terminal, len_log, 0.0),
-        ]
-    )
+    first, last = toks.edge_classes()
+    n_digits, n_code, n_separators = toks.class_counts(DIGIT, CODE, SEPARATOR)
+    columns = [
+        len_log,
+        np.log1p(n_words),
+        terminal,
+        (last & COLON) != 0,
+        stop_density,
+        np.log1p(n_stop),
+        n_title / na,
+        n_digits / np.maximum(chars, 1.0),
+        n_code / np.where(chars > 0, chars, 1.0),
+        n_separators > 0,
+        np.fromiter(map(_BULLET, blocks), dtype=np.float64, count=n),
+        np.log1p(sentences),
+        np.minimum(word_chars / nw, 20.0) / 10.0,
+        n_caps / na,
+        (first & LOWER) != 0,
+        # an empty text counts as a quotation, as ``"" in _QUOTE_START`` holds (the model was
+        # trained so)
+        ((first & OPENING) != 0) | (chars == 0),
+        toks.blocks_matching(_URLISH, _URLISH_HINTS),
+        prose,
+        np.log1p(dup),
+        rule_hit,
+        # interactions a linear model cannot form itself: long prose is article text almost
+        # whatever surrounds it; stop words only mean prose when there are enough words
+        np.where(prose, len_log, 0.0),
+        stop_density * np.log1p(n_words),
+        np.where(terminal, len_log, 0.0),
+    ]
+    rows = np.empty((n, len(_BASE))) if out is None else out
+    for j, column in enumerate(columns):
+        rows[:, j] = column
+    return rows
 
 
 # Indices into the base vector reused for neighbour features.
@@ -559,6 +651,12 @@ _NB_IDX = tuple(_BASE.index(n) for n in ("len_log", "ends_sentence", "stop_densi
                                          "prose", "titlecase"))
 _PROSE = _BASE.index("prose")
 _RULE = _BASE.index("rule_hit")
+# Where the feature groups start in a stage-1 row.
+_AT_BUCKETS = len(_BASE)
+_AT_CONTEXT = _AT_BUCKETS + len(_LEN_BUCKETS)
+_AT_NEIGHBOURS = len(_BASE) + len(_LEN_BUCKETS) + len(_CONTEXT)
+_LENGTH_EDGES = np.array(LENGTH_EDGES, dtype=np.float64)
+_LENGTH_EDGES.setflags(write=False)
 
 
 def _dist_to(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
@@ -572,28 +670,30 @@ def _dist_to(mask: NDArray[np.bool_]) -> NDArray[np.float64]:
     return np.minimum(fwd, bwd).astype(np.float64)
 
 
-def _window_means(values: NDArray[np.float64], w: int) -> NDArray[np.float64]:
-    """Mean of ``values`` over the w blocks on each side, the block itself left out."""
+def _window_means(values: NDArray[np.float64], windows: Sequence[int]) -> NDArray[np.float64]:
+    """Per block and window w, the mean of ``values`` over the w blocks on each side, the block
+    itself left out (one column per window)."""
     n = len(values)
     pref = np.concatenate(([0.0], np.cumsum(values)))
-    idx = np.arange(n)
+    idx = np.arange(n)[:, None]
+    w = np.array(windows)
     lo = np.maximum(0, idx - w)
     hi = np.minimum(n, idx + w + 1)
     denom = hi - lo - 1
     denom[denom == 0] = 1
-    return np.asarray((pref[hi] - pref[lo] - values) / denom, dtype=np.float64)
+    return np.asarray((pref[hi] - pref[lo] - values[:, None]) / denom, dtype=np.float64)
 
 
-def _shift(a: NDArray[np.float64], k: int) -> NDArray[np.float64]:
-    """``a`` moved by k rows (out[i] = a[i - k]... i.e. k=1 gives each row its predecessor), zeros outside."""
-    out = np.zeros_like(a)
-    if k > 0:
-        out[k:] = a[:-k]
-    elif k < 0:
-        out[:k] = a[-k:]
-    else:
-        out[:] = a
-    return out
+def _put_neighbours(out: NDArray[np.float64], values: NDArray[np.float64], steps: Sequence[int]) -> None:
+    """Into consecutive column groups of ``out``, one per step k: every row gets the row of
+    ``values`` k before it (k > 0) or -k after it (k < 0); ``out`` is zero where there is none."""
+    width = values.shape[1]
+    for g, k in enumerate(steps):
+        cols = slice(g * width, (g + 1) * width)
+        if k > 0:
+            out[k:, cols] = values[:-k]
+        else:
+            out[:k, cols] = values[-k:]
 
 
 def features(
@@ -607,54 +707,51 @@ def features(
     toks = tokens if tokens is not None else DocTokens.of(blocks)
     if lang is None:
         lang = page_language(blocks, toks)
-    keys = [b.key for b in blocks]
+    keys = list(map(_KEY, blocks))
     key_counts = Counter(keys)
-    dup = np.fromiter((key_counts[k] - 1 for k in keys), dtype=np.float64, count=n)
-    rule_hit = np.fromiter((i in view.removals for i in range(n)), dtype=np.float64, count=n)
-    base = _base_rows(blocks, toks, lang, dup, rule_hit, settings)
+    dup = np.array(list(map(key_counts.__getitem__, keys)), dtype=np.float64) - 1.0
+    rule_hit = np.zeros(n)
+    rule_hit[np.array([i for i in view.removals if 0 <= i < n], dtype=np.intp)] = 1.0
+    # the features are written column by column into one zeroed array (the length buckets and
+    # the neighbours of the first and last blocks stay zero)
+    out = np.zeros((n, len(FEATURE_NAMES)))
+    base = _base_rows(blocks, toks, lang, dup, rule_hit, settings, out[:, : len(_BASE)])
     prose = base[:, _PROSE]
     rule = base[:, _RULE]
-    chars = np.array([len(b.text) for b in blocks], dtype=np.float64)
+    chars = toks.lengths()
     idx = np.arange(n)
-    buckets = np.zeros((n, len(LENGTH_EDGES) + 1))
-    buckets[idx, np.searchsorted(np.array(LENGTH_EDGES, dtype=np.float64), chars, side="left")] = 1.0
+    out[idx, _AT_BUCKETS + np.searchsorted(_LENGTH_EDGES, chars, side="left")] = 1.0
     mass = np.where(prose > 0, chars, 0.0)
     total = mass.sum() or 1.0
     before = (np.cumsum(mass) - mass) / total
     after = 1.0 - before - mass / total
     prose_idx = np.flatnonzero(prose > 0)
     first, last = (prose_idx[0], prose_idx[-1]) if len(prose_idx) else (n, -1)
-    groups = Counter(b.group for b in blocks)
-    group_sizes = np.array([groups[b.group] for b in blocks], dtype=np.float64)
-    nb = base[:, list(_NB_IDX)]
-    cols = [
-        base,
-        buckets,
-        np.column_stack(
-            [
-                idx / max(n - 1, 1),
-                ((idx >= first) & (idx <= last)).astype(np.float64),
-                np.minimum(before, after),
-                before,
-                after,
-                np.log1p(_dist_to(prose > 0)),
-                np.log1p(group_sizes),
-            ]
-        ),
-        np.column_stack([_window_means(prose, w) for w in WINDOWS]),
-        np.column_stack([_window_means(rule, w) for w in WINDOWS]),
-        _shift(nb, 1),
-        _shift(nb, -1),
-        _shift(nb, 2),
-        _shift(nb, -2),
+    groups = list(map(_GROUP, blocks))
+    group_counts = Counter(groups)
+    group_sizes = np.array(list(map(group_counts.__getitem__, groups)), dtype=np.float64)
+    context = [
+        idx / max(n - 1, 1),
+        (idx >= first) & (idx <= last),
+        np.minimum(before, after),
+        before,
+        after,
+        np.log1p(_dist_to(prose > 0)),
+        np.log1p(group_sizes),
     ]
-    return np.hstack(cols)
+    for j, column in enumerate(context, _AT_CONTEXT):
+        out[:, j] = column
+    at = _AT_CONTEXT + len(context)
+    out[:, at : at + len(WINDOWS)] = _window_means(prose, WINDOWS)
+    out[:, at + len(WINDOWS) : _AT_NEIGHBOURS] = _window_means(rule, WINDOWS)
+    _put_neighbours(out[:, _AT_NEIGHBOURS:], base[:, list(_NB_IDX)], (1, -1, 2, -2))
+    return out
 
 
 def revise_features(
     rows: NDArray[np.float64],
     z1: NDArray[np.float64],
-    removed: Sequence[bool],
+    removed: Sequence[bool] | NDArray[np.bool_],
     texts: Sequence[str],
     lang: str,
     tokens: DocTokens | None = None,
@@ -690,46 +787,48 @@ def revise_features(
     # cohesion: vocabulary of the confident blocks, counted per word so a block can be left out
     conf_list = conf.tolist()
     toks = tokens if tokens is not None else DocTokens.of([Block(i, t) for i, t in enumerate(texts)])
-    words = [ws if (conf_list[i] or not removed[i]) else set() for i, ws in enumerate(toks.content_words(lang))]
+    # (a block the rules removed has no words here unless it is confident)
+    words = toks.content_words(lang, skip=rem & ~conf)
     vocab: Counter[str] = Counter()
     for i in conf_idx.tolist():
         vocab.update(words[i])
-    cohesion = np.zeros(n)
-    no_words = np.zeros(n)
     # a word is shared when another confident block has it: for a confident block (counted in
     # vocab itself) that means two, else one
     in_vocab = vocab.keys()
     in_two = {w for w, c in vocab.items() if c > 1}
-    for i, ws in enumerate(words):
-        if ws:
-            cohesion[i] = len(ws & in_two if conf_list[i] else ws & in_vocab) / len(ws)
-        else:
-            no_words[i] = 1.0
+    cohesion = [len(ws & (in_two if c else in_vocab)) / len(ws) if ws else 0.0
+                for ws, c in zip(words, conf_list, strict=True)]
     seen: NDArray[np.int64] = np.cumsum(conf) - conf
-    p1c = p1[:, None]
-    max3 = np.maximum.reduce([_shift(p1c, k)[:, 0] for k in (1, 2, 3, -1, -2, -3)])
+    # p1 with zeros on both sides, so that a neighbour's p1 (zero past either end) is a slice
+    reach = max(_MAX3_STEPS)
+    padded = np.zeros(n + 2 * reach)
+    padded[reach : reach + n] = p1
     in_core = (idx >= core[0]) & (idx <= core[1])
     core_dist = np.where(in_core, 0, np.where(idx < core[0], core[0] - idx, idx - core[1]))
-    return np.column_stack(
-        [
-            zc,
-            _shift(p1c, 1)[:, 0],
-            _shift(p1c, -1)[:, 0],
-            max3,
-            *(_window_means(p1, w) for w in REVISE_WINDOWS),
-            ((idx >= first) & (idx <= last)).astype(np.float64),
-            np.log1p(_dist_to(conf)),
-            seen / n_conf,
-            (len(conf_idx) - seen - conf) / n_conf,
-            rows[:, list(_REVISE_BASE)],
-            cohesion,
-            no_words,
-            in_core.astype(np.float64),
-            np.log1p(np.maximum(core_dist, 0)),
-            (idx < core[0]).astype(np.float64),
-            (idx > core[1]).astype(np.float64),
-        ]
-    )
+    columns = [
+        zc,
+        padded[reach - 1 : reach - 1 + n],
+        padded[reach + 1 : reach + 1 + n],
+        np.maximum.reduce([padded[reach - k : reach - k + n] for k in _MAX3_STEPS]),
+        *_window_means(p1, REVISE_WINDOWS).T,
+        (idx >= first) & (idx <= last),
+        np.log1p(_dist_to(conf)),
+        seen / n_conf,
+        (len(conf_idx) - seen - conf) / n_conf,
+        *rows[:, list(_REVISE_BASE)].T,
+        cohesion,
+        [not ws for ws in words],
+        in_core,
+        np.log1p(np.maximum(core_dist, 0)),
+        idx < core[0],
+        idx > core[1],
+    ]
+    # column-major, as ``np.column_stack`` of these columns made it when the model was trained:
+    # BLAS sums a matrix product in another order for the other layout (last bits of z differ)
+    out = np.empty((n, len(REVISE_NAMES)), order="F")
+    for j, column in enumerate(columns):
+        out[:, j] = column
+    return out
 
 
 def block_scores(view: View, settings: Settings, model: FinderModel) -> tuple[NDArray[np.float64], list[float]]:
@@ -738,9 +837,10 @@ def block_scores(view: View, settings: Settings, model: FinderModel) -> tuple[ND
     lang = page_language(view.doc.blocks, toks)
     rows = features(view, settings, lang, toks)
     z1 = model.stage1.scores(rows)
-    removed = [view.is_removed(i) for i in range(len(rows))]
+    # the rule_hit column is 1.0 exactly at the blocks the rules removed (``features``)
+    removed = rows[:, _RULE] != 0.0
     z2 = model.stage2.scores(revise_features(rows, z1, removed, toks.texts, lang, toks))
-    return rows, [float(z) for z in z2]
+    return rows, z2.tolist()
 
 
 # --------------------------------------------------------------------------- decoding
@@ -808,16 +908,46 @@ def _explain(model: Scorer, rows: NDArray[np.float64]) -> list[str]:
         worst[:, k] = np.argmin(picked, axis=1)
         picked[at, worst[:, k]] = np.inf
     negative = np.take_along_axis(contrib, worst, axis=1) < 0
+    # one integer per row for its (features, signs) pattern, a base-``width`` number whose digit k
+    # is the k-th worst feature, or ``len(names)`` where that one pushed towards article text: the
+    # text is a function of the number, and most rows share a few, so each distinct one is
+    # decoded and joined once
     names = model.names
-    # one integer per row for its (features, signs) pattern: most rows share a few patterns, so each
-    # distinct one is joined into text once
     width = len(names) + 1
-    codes = np.where(negative, worst, len(names)) @ (width ** np.arange(worst.shape[1]))
-    text: dict[int, str] = {}
-    for code, row, neg_row in zip(codes.tolist(), worst.tolist(), negative.tolist(), strict=True):
-        if code not in text:
-            text[code] = ", ".join(names[j] for j, neg in zip(row, neg_row, strict=True) if neg)
-    return [text[code] for code in codes.tolist()]
+    codes = (np.where(negative, worst, len(names)) @ (width ** np.arange(worst.shape[1]))).tolist()
+    text = {code: _reason(names, code, worst.shape[1]) for code in set(codes)}
+    return list(map(text.__getitem__, codes))
+
+
+def _reason(names: tuple[str, ...], code: int, digits: int) -> str:
+    """The feature names a pattern number of ``_explain`` stands for, worst first."""
+    width = len(names) + 1
+    picked = (code // width**k % width for k in range(digits))
+    return ", ".join(names[j] for j in picked if j < len(names))
+
+
+class _RemovalTwin:
+    """Removal's slots in a mutable class (the trick of ``cleaners.model``'s fast builders): its
+    ``__init__`` stores the slots, then turns the object into a Removal, which skips the frozen
+    constructor's ``object.__setattr__`` per field (a page's finder makes ~130 removals)."""
+
+    __slots__ = Removal.__slots__
+
+    def __init__(self, index: int, rule: str, category: Category, detail: str) -> None:
+        self.index = index
+        self.rule = rule
+        self.category = category
+        self.detail = detail
+        self.__class__ = Removal  # type: ignore[assignment]
+
+
+def _removals(indices: list[int], rules: list[str], details: list[str]) -> list[Removal]:
+    """``Removal(i, rule, Category.BOILERPLATE, detail)`` for the three lists side by side."""
+    made = map(_RemovalTwin, indices, rules, itertools.repeat(Category.BOILERPLATE), details)
+    return cast("list[Removal]", list(made))
+
+
+_HEAD, _INLINE, _TAIL = "content.head_chrome", "content.inline_boilerplate", "content.tail_chrome"
 
 
 def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
@@ -827,21 +957,24 @@ def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> 
         return []
     model = load_model()
     rows, z_all = block_scores(view, settings, model)
-    z = [z_all[i] + model.threshold_shift for i in kept]
+    shift = model.threshold_shift
+    z = [z_all[i] + shift for i in kept]
     keep = viterbi(z, model.switch_penalty)
     if not any(keep):
         # The finder never empties a page on its own: with no block it trusts, the rules' verdict
         # stands and the page is kept as the rules left it.
         return []
     keep = revise_subheadings(view, kept, keep, settings)
-    first = next(i for i, k in zip(kept, keep, strict=True) if k)
-    last = next(i for i, k in zip(reversed(kept), reversed(keep), strict=True) if k)
-    dropped = [(i, zi) for i, k, zi in zip(kept, keep, z, strict=True) if not k]
-    reasons = _explain(model.stage1, rows[[i for i, _ in dropped]])
-    out: list[Removal] = []
-    for (i, zi), reason in zip(dropped, reasons, strict=True):
-        p = 1 / (1 + math.exp(-zi))
-        where = "head_chrome" if i < first else "tail_chrome" if i > last else "inline_boilerplate"
-        rule = f"content.{where}"
-        out.append(Removal(i, rule, Category.BOILERPLATE, f"p={p:.2f}; {reason}"))
-    return out
+    first = kept[keep.index(True)]
+    last = kept[len(keep) - 1 - keep[::-1].index(True)]
+    drop = list(map(operator.not_, keep))
+    dropped = list(itertools.compress(kept, drop))
+    reasons = _explain(model.stage1, rows[dropped])
+    details = [f"p={1 / (1 + math.exp(-zi)):.2f}; {reason}"
+               for zi, reason in zip(itertools.compress(z, drop), reasons, strict=True)]
+    # the dropped blocks are in document order: those before the first kept one, then those
+    # between, then those after the last
+    head = bisect_left(dropped, first)
+    tail = len(dropped) - bisect_right(dropped, last)
+    rules = [_HEAD] * head + [_INLINE] * (len(dropped) - head - tail) + [_TAIL] * tail
+    return _removals(dropped, rules, details)

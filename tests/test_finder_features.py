@@ -125,6 +125,20 @@ def test_features_match_reference_on_random_documents(lines: list[tuple[str, str
     check(View(Document(blocks)).with_removals([Removal(0, "test.rule", Category.BOILERPLATE)]))
 
 
+@given(st.lists(st.tuples(st.sampled_from(["", ":", "„", "»", "'", "a", "Ä", "ǅ", "ⓐ", "1", "\n", " "]),
+                          st.lists(st.sampled_from(WORDS), max_size=6).map(" ".join),
+                          st.sampled_from(["", ":", ".", "“", ".\n "]), st.booleans()),
+                min_size=1, max_size=12))
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_features_match_reference_at_block_edges(rows: list[tuple[str, str, str, bool]]) -> None:
+    """First and last characters decide four features: empty texts (a quotation start by the
+    reference's ``in``), lone colons, quotes, lower and title case, newlines inside blocks (not
+    last: there ``shape.ends_sentence``'s ``$`` matches before the newline, where the finder,
+    which reads a block's newlines as spaces, sees no sentence end)."""
+    blocks = tuple(Block(index=i, text=a + text + z, bullet=b) for i, (a, text, z, b) in enumerate(rows))
+    check(View(Document(blocks)).with_removals([Removal(0, "test.rule", Category.BOILERPLATE)]))
+
+
 def test_block_texts_with_newlines_are_one_block_each() -> None:
     """HTML blocks may hold newlines; the joined tokenisation must still count them per block."""
     blocks = (Block(0, "Erste Zeile\nzweite Zeile der Meldung."), Block(1, "Noch ein Absatz hier."))
