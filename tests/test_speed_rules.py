@@ -21,7 +21,7 @@ from cleaners import patterns as patterns_module
 from cleaners import shape
 from cleaners.detectors import RULE_DETECTORS, SIGNAL_GROUPS
 from cleaners.model import Block, Category, Document, Removal, TextIndex, View
-from cleaners.patterns import LineMatcher, Rule, load, needles, parse_groups
+from cleaners.patterns import LineMatcher, Rule, gate, load, needles, parse_groups
 from cleaners.segment import segment_text
 from cleaners.settings import DEFAULT, Settings
 
@@ -115,10 +115,16 @@ def test_lines_of_several_queries_equal_the_per_text_check(
 
 
 def test_the_packaged_matcher_asks_for_the_literals_of_its_lazy_rules() -> None:
-    assert MATCHER.lazy_literals == tuple((r.requires, r.max_chars) for _, r in MATCHER.lazy if r.requires)
+    with_requires = [r for _, r in MATCHER.lazy if r.requires]
+    gated = [r for r in with_requires if r.gate and len(r.gate) < len(r.requires)]
+    assert {r.id for r in gated} >= {"caption.source_label", "caption.trailing_credit"}
+    asked = [(r.gate if r in gated else r.requires, r.max_chars) for r in with_requires]
+    assert MATCHER.cased_gated and MATCHER.lazy_literals == (*asked, ((":",), MATCHER.cased_max))
+    assert MATCHER.lazy_recheck == tuple(r.requires if r in gated else () for r in with_requires)
     assert len({lit for lits, _ in MATCHER.lazy_literals for lit in lits}) < sum(
         len(lits) for lits, _ in MATCHER.lazy_literals
     )  # rules share literals: what searching each once saves
+    assert PS.get("comments.author").gate == (":",) and PS.get("script.code_line").gate == ()
 
 
 # --------------------------------------------------------------------------- hand-made pattern sets
@@ -264,6 +270,44 @@ def test_every_match_holds_a_needle(pattern: str, texts: list[str]) -> None:
     for text in texts:
         if lits and regex.search(text) is not None:
             assert any(lit in text for lit in lits), (pattern, lits, text)
+
+
+def test_gates_of_simple_patterns() -> None:
+    assert gate([r"\S.{0,60}?\s+(?:says|wrote)\s*:"]) == (":",)
+    assert gate([r"a:b", r"#\w+"]) == ("#", ":")
+    assert gate([r"(?:foto|bild):", r"photo by \w+"]) == ()  # the second pattern needs no punctuation
+    assert gate([r"x[:#]y"]) == ("#", ":") and gate([r"x[:a]y"]) == ()
+    assert gate([r"a\.b", r"\(c\)"]) == ()  # sentence marks are no gates: prose is full of them
+    assert gate([r"(?:a:)?b"]) == () and gate([r"(?:a:)+b"]) == (":",) and gate([r"x|y:"]) == ()
+    assert gate([r"(?i:ab::c)"]) == ("::",) and gate(["["]) == ()
+
+
+_gate_atom = st.sampled_from([*"ab:#K", r"\+", r"\.", "a:", ":b", r"\s", r"\w", "[:#]", "[:a]", "[^:]", r"\b", "(?=:)"])
+
+
+@given(
+    st.recursive(
+        _gate_atom,
+        lambda inner: st.one_of(
+            st.lists(inner, min_size=1, max_size=4).map("".join),
+            st.lists(inner, min_size=2, max_size=3).map(lambda xs: "(?:" + "|".join(xs) + ")"),
+            st.tuples(inner, st.sampled_from(["*", "+", "?", "{2}", "{0,2}"])).map(lambda t: f"(?:{t[0]}){t[1]}"),
+            inner.map(lambda x: f"(?i:{x})"),
+        ),
+        max_leaves=8,
+    ),
+    st.lists(st.text(alphabet=st.sampled_from("abAB:#+. K\u212a"), max_size=8), max_size=12),
+)
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_match_holds_a_gate_literal(pattern: str, texts: list[str]) -> None:
+    """Whatever text a pattern finds something in, with or without IGNORECASE, holds one of its gate
+    literals, and so does its lower case (where the matcher searches)."""
+    lits = gate([pattern])
+    for flags in (re.UNICODE, re.UNICODE | re.IGNORECASE):
+        regex = re.compile(pattern, flags)
+        for text in texts:
+            if lits and regex.search(text) is not None:
+                assert any(lit in text.lower() for lit in lits), (pattern, lits, text)
 
 
 SPLIT = [r for r in PS.rules.values() if r.search_parts is not None]
