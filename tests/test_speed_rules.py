@@ -117,7 +117,9 @@ def test_lines_of_several_queries_equal_the_per_text_check(
 def test_the_packaged_matcher_asks_for_the_literals_of_its_lazy_rules() -> None:
     with_requires = [r for _, r in MATCHER.lazy if r.requires]
     gated = [r for r in with_requires if r.gate and len(r.gate) < len(r.requires)]
-    assert {r.id for r in gated} >= {"caption.source_label", "caption.trailing_credit"}
+    assert {r.id for r in gated} >= {"caption.trailing_credit"}
+    # rules with literals whose patterns name their first characters go through the unions instead
+    assert not {"caption.credit_label", "caption.source_label"} & {r.id for r in with_requires}
     asked = [(r.gate if r in gated else r.requires, r.max_chars) for r in with_requires]
     assert MATCHER.cased_gated and MATCHER.lazy_literals == (*asked, ((":",), MATCHER.cased_max))
     assert MATCHER.lazy_recheck == tuple(r.requires if r in gated else () for r in with_requires)
@@ -130,6 +132,12 @@ def test_the_packaged_matcher_asks_for_the_literals_of_its_lazy_rules() -> None:
 # --------------------------------------------------------------------------- hand-made pattern sets
 
 _GROUPS = r"""
+[a0.required]
+rationale = "r"
+category = "teaser"
+requires = ["hr", "bb"]
+patterns = ['mehr|me', 'abb?']
+
 [a.full]
 rationale = "r"
 category = "teaser"
@@ -210,12 +218,14 @@ def test_scan_of_a_hand_made_set_equals_the_plain_scan(
 def test_hand_made_set_covers_its_cases() -> None:
     matcher = LineMatcher.build(list(CUSTOM.rules.values()))
     texts = ["mehr zum thema", "Mehr Bilder", "eine Anzeige", "FOOBar", "fooBAR", "abc", "QQ", "qq", "aac",
-             "zz1", "", "x", "ſx", "abcx", "bcx", "İx", "kx"]
+             "zz1", "", "x", "ſx", "abcx", "bcx", "İx", "kx", "abb", "mehr", "ab", "me"]
+    assert matcher.rules[0].id == "a0.required" and all(r.id != "a0.required" for _, r in matcher.lazy)
     got = {t: r for i, r, _ in fast_scan(matcher, texts) for t in [texts[i]]}
     assert got == {
         "mehr zum thema": "a.full", "Mehr Bilder": "b.start", "eine Anzeige": "c.search", "FOOBar": "d.cased",
         "abc": "a.full", "QQ": "h.start_cased", "aac": "i.backref", "zz1": "e.search", "": "f.nullable",
         "x": "j.late", "ſx": "e.search", "bcx": "g.any", "abcx": "b.start", "kx": "e.search",
+        "abb": "a0.required", "mehr": "a0.required", "ab": "a.full",  # "ab", "me": a0 without its literals
     }
     assert fast_scan(matcher, texts) == plain_scan(matcher, texts)
 

@@ -505,7 +505,12 @@ class LineMatcher:
     @classmethod
     def build(cls, rules: list[Rule]) -> LineMatcher:
         def unionable(r: Rule) -> bool:
-            return not r.requires and r.match != "search" and all(p.groups == 0 for p in r.parts)
+            # A rule with a ``requires`` list joins the lower-case unions when its patterns name the
+            # characters they start with (a rule that may start anywhere would be tried on every
+            # block): a union meets only the blocks starting with one of them, cheaper than one
+            # document search per literal. ``hits`` checks the literals on what the union finds.
+            unioned = not r.requires or (r.lower is not None and _rule_first_chars(r) is not None)
+            return unioned and r.match != "search" and all(p.groups == 0 for p in r.parts)
 
         lower = [(k, r) for k, r in enumerate(rules) if unionable(r) and r.lower is not None]
         cased = [(k, r) for k, r in enumerate(rules) if unionable(r) and r.lower is None]
