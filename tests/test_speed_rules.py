@@ -21,7 +21,7 @@ from cleaners import patterns as patterns_module
 from cleaners import shape
 from cleaners.detectors import RULE_DETECTORS, SIGNAL_GROUPS
 from cleaners.model import Block, Category, Document, Removal, TextIndex, View
-from cleaners.patterns import LineMatcher, Rule, load, needles, parse_groups
+from cleaners.patterns import LineMatcher, Rule, gate, load, needles, parse_groups
 from cleaners.segment import segment_text
 from cleaners.settings import DEFAULT, Settings
 
@@ -115,15 +115,29 @@ def test_lines_of_several_queries_equal_the_per_text_check(
 
 
 def test_the_packaged_matcher_asks_for_the_literals_of_its_lazy_rules() -> None:
-    assert MATCHER.lazy_literals == tuple((r.requires, r.max_chars) for _, r in MATCHER.lazy if r.requires)
+    with_requires = [r for _, r in MATCHER.lazy if r.requires]
+    gated = [r for r in with_requires if r.gate and len(r.gate) < len(r.requires)]
+    assert {r.id for r in gated} >= {"caption.trailing_credit"}
+    # rules with literals whose patterns name their first characters go through the unions instead
+    assert not {"caption.credit_label", "caption.source_label"} & {r.id for r in with_requires}
+    asked = [(r.gate if r in gated else r.requires, r.max_chars) for r in with_requires]
+    assert MATCHER.cased_gated and MATCHER.lazy_literals == (*asked, ((":",), MATCHER.cased_max))
+    assert MATCHER.lazy_recheck == tuple(r.requires if r in gated else () for r in with_requires)
     assert len({lit for lits, _ in MATCHER.lazy_literals for lit in lits}) < sum(
         len(lits) for lits, _ in MATCHER.lazy_literals
     )  # rules share literals: what searching each once saves
+    assert PS.get("comments.author").gate == (":",) and PS.get("script.code_line").gate == ()
 
 
 # --------------------------------------------------------------------------- hand-made pattern sets
 
 _GROUPS = r"""
+[a0.required]
+rationale = "r"
+category = "teaser"
+requires = ["hr", "bb"]
+patterns = ['mehr|me', 'abb?']
+
 [a.full]
 rationale = "r"
 category = "teaser"
@@ -204,12 +218,14 @@ def test_scan_of_a_hand_made_set_equals_the_plain_scan(
 def test_hand_made_set_covers_its_cases() -> None:
     matcher = LineMatcher.build(list(CUSTOM.rules.values()))
     texts = ["mehr zum thema", "Mehr Bilder", "eine Anzeige", "FOOBar", "fooBAR", "abc", "QQ", "qq", "aac",
-             "zz1", "", "x", "ſx", "abcx", "bcx", "İx", "kx"]
+             "zz1", "", "x", "ſx", "abcx", "bcx", "İx", "kx", "abb", "mehr", "ab", "me"]
+    assert matcher.rules[0].id == "a0.required" and all(r.id != "a0.required" for _, r in matcher.lazy)
     got = {t: r for i, r, _ in fast_scan(matcher, texts) for t in [texts[i]]}
     assert got == {
         "mehr zum thema": "a.full", "Mehr Bilder": "b.start", "eine Anzeige": "c.search", "FOOBar": "d.cased",
         "abc": "a.full", "QQ": "h.start_cased", "aac": "i.backref", "zz1": "e.search", "": "f.nullable",
         "x": "j.late", "ſx": "e.search", "bcx": "g.any", "abcx": "b.start", "kx": "e.search",
+        "abb": "a0.required", "mehr": "a0.required", "ab": "a.full",  # "ab", "me": a0 without its literals
     }
     assert fast_scan(matcher, texts) == plain_scan(matcher, texts)
 
@@ -264,6 +280,44 @@ def test_every_match_holds_a_needle(pattern: str, texts: list[str]) -> None:
     for text in texts:
         if lits and regex.search(text) is not None:
             assert any(lit in text for lit in lits), (pattern, lits, text)
+
+
+def test_gates_of_simple_patterns() -> None:
+    assert gate([r"\S.{0,60}?\s+(?:says|wrote)\s*:"]) == (":",)
+    assert gate([r"a:b", r"#\w+"]) == ("#", ":")
+    assert gate([r"(?:foto|bild):", r"photo by \w+"]) == ()  # the second pattern needs no punctuation
+    assert gate([r"x[:#]y"]) == ("#", ":") and gate([r"x[:a]y"]) == ()
+    assert gate([r"a\.b", r"\(c\)"]) == ()  # sentence marks are no gates: prose is full of them
+    assert gate([r"(?:a:)?b"]) == () and gate([r"(?:a:)+b"]) == (":",) and gate([r"x|y:"]) == ()
+    assert gate([r"(?i:ab::c)"]) == ("::",) and gate(["["]) == ()
+
+
+_gate_atom = st.sampled_from([*"ab:#K", r"\+", r"\.", "a:", ":b", r"\s", r"\w", "[:#]", "[:a]", "[^:]", r"\b", "(?=:)"])
+
+
+@given(
+    st.recursive(
+        _gate_atom,
+        lambda inner: st.one_of(
+            st.lists(inner, min_size=1, max_size=4).map("".join),
+            st.lists(inner, min_size=2, max_size=3).map(lambda xs: "(?:" + "|".join(xs) + ")"),
+            st.tuples(inner, st.sampled_from(["*", "+", "?", "{2}", "{0,2}"])).map(lambda t: f"(?:{t[0]}){t[1]}"),
+            inner.map(lambda x: f"(?i:{x})"),
+        ),
+        max_leaves=8,
+    ),
+    st.lists(st.text(alphabet=st.sampled_from("abAB:#+. K\u212a"), max_size=8), max_size=12),
+)
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_match_holds_a_gate_literal(pattern: str, texts: list[str]) -> None:
+    """Whatever text a pattern finds something in, with or without IGNORECASE, holds one of its gate
+    literals, and so does its lower case (where the matcher searches)."""
+    lits = gate([pattern])
+    for flags in (re.UNICODE, re.UNICODE | re.IGNORECASE):
+        regex = re.compile(pattern, flags)
+        for text in texts:
+            if lits and regex.search(text) is not None:
+                assert any(lit in text.lower() for lit in lits), (pattern, lits, text)
 
 
 SPLIT = [r for r in PS.rules.values() if r.search_parts is not None]

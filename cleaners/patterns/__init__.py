@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import importlib
 import re
+import string
 import tomllib
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -83,6 +84,8 @@ class Rule:
     # search mode, lower-case safe: each pattern with the literals one of which its matches contain
     # (``needles``; () for none), to search only the patterns whose literal occurs in the block
     search_parts: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] | None = None
+    # punctuation literals one of which every match contains (``gate``; () for none)
+    gate: tuple[str, ...] = ()
 
     def may_match(self, lowered: str) -> bool:
         """False when the prefilter rules a match out (``lowered`` is the lower-cased block)."""
@@ -263,6 +266,86 @@ def needles(pattern: str) -> tuple[str, ...]:
     return tuple(sorted(got)) if got else ()
 
 
+# --------------------------------------------------------------------------- punctuation gates
+#
+# A literal search over the whole document costs about the same for any literal (~5 us a page), so
+# a rule whose ``requires`` lists eighteen verbs ("says", "schreibt", ...) pays eighteen searches,
+# where its patterns may all need one punctuation mark (the ":" after the verb). ASCII punctuation
+# has no other case (so a gate holds for case-insensitive patterns too) and is rare in prose: one
+# search for it finds the few blocks worth checking for the ``requires`` literals themselves.
+
+# The marks that end or split sentences are left out: a gate on them would find most blocks.
+PROSE_MARKS = ".,;!?'\"()-"
+GATE_CHARS = frozenset(string.punctuation) - frozenset(PROSE_MARKS)
+
+
+def _gate_pieces(run: str) -> list[str]:
+    """The maximal pieces of ``run`` made of GATE_CHARS (each lies in every match holding ``run``)."""
+    pieces: list[str] = []
+    piece = ""
+    for c in run + "a":  # a closing letter ends the last piece
+        if c in GATE_CHARS:
+            piece += c
+        elif piece:
+            pieces.append(piece)
+            piece = ""
+    return pieces
+
+
+def _gate_sets(items: _Items) -> frozenset[str] | None:
+    """A set of punctuation literals one of which every match of ``items`` contains, or None. Of
+    the sets the items offer, the smallest."""
+    best: frozenset[str] | None = None
+
+    def consider(got: frozenset[str] | None) -> None:
+        nonlocal best
+        if got and (best is None or len(got) < len(best)):
+            best = got
+
+    run: list[str] = []
+    for op, av in items:
+        if op is _sre_c.LITERAL:
+            run.append(chr(av))
+            continue
+        for piece in _gate_pieces("".join(run)):  # a run of literals matches exactly that string
+            consider(frozenset({piece}))
+        run = []
+        if op is _sre_c.IN:
+            chars = [chr(a) for o, a in av if o is _sre_c.LITERAL]
+            if len(chars) == len(av) and all(c in GATE_CHARS for c in chars):  # [.:] and the like
+                consider(frozenset(chars))
+        elif op is _sre_c.SUBPATTERN:
+            consider(_gate_sets(av[-1]))
+        elif op is _sre_c.ATOMIC_GROUP:
+            consider(_gate_sets(av))
+        elif op is _sre_c.BRANCH:
+            alts = [_gate_sets(alt) for alt in av[1]]
+            if all(alts):
+                consider(frozenset().union(*(a for a in alts if a)))
+        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT, _sre_c.POSSESSIVE_REPEAT) and av[0] >= 1:
+            consider(_gate_sets(av[2]))
+        # anything else (other classes, anchors, lookarounds, optional parts) promises nothing
+    for piece in _gate_pieces("".join(run)):
+        consider(frozenset({piece}))
+    return best
+
+
+def gate(patterns: Iterable[str]) -> tuple[str, ...]:
+    """Punctuation literals one of which every match of any of ``patterns`` contains (with or
+    without re.IGNORECASE, on the text or on its lower case: punctuation has no case); () when some
+    pattern offers none."""
+    found: set[str] = set()
+    for pattern in patterns:
+        try:
+            got = _gate_sets(_sre_parse.parse(pattern, re.UNICODE))
+        except (re.error, RecursionError, TypeError, IndexError):
+            return ()
+        if not got:
+            return ()
+        found |= got
+    return tuple(sorted(found))
+
+
 # --------------------------------------------------------------------------- rule unions
 #
 # The rules without a literal prefilter are found through unions of their patterns in rule order,
@@ -411,13 +494,23 @@ class LineMatcher:
     # (``first_chars``); ``other_rules`` for every character not in the table
     first_rules: dict[str, tuple[tuple[int, ...], tuple[Rule, ...]]] = field(default_factory=dict)
     other_rules: tuple[tuple[int, ...], tuple[Rule, ...]] = ((), ())
-    # (requires, max_chars) of the lazy rules that have a ``requires`` list, in order
+    # (literals, max_chars) searched in the document (``TextIndex.lines_containing_each``): per lazy
+    # rule with a ``requires`` list, in order, its ``gate`` when that is shorter (``lazy_recheck``
+    # then holds the ``requires`` list, to check on the blocks the gate finds; () otherwise); last,
+    # the gate of the ``cased`` union when it has one (``cased_gated``)
     lazy_literals: tuple[tuple[tuple[str, ...], int | None], ...] = ()
+    lazy_recheck: tuple[tuple[str, ...], ...] = ()
+    cased_gated: bool = False
 
     @classmethod
     def build(cls, rules: list[Rule]) -> LineMatcher:
         def unionable(r: Rule) -> bool:
-            return not r.requires and r.match != "search" and all(p.groups == 0 for p in r.parts)
+            # A rule with a ``requires`` list joins the lower-case unions when its patterns name the
+            # characters they start with (a rule that may start anywhere would be tried on every
+            # block): a union meets only the blocks starting with one of them, cheaper than one
+            # document search per literal. ``hits`` checks the literals on what the union finds.
+            unioned = not r.requires or (r.lower is not None and _rule_first_chars(r) is not None)
+            return unioned and r.match != "search" and all(p.groups == 0 for p in r.parts)
 
         lower = [(k, r) for k, r in enumerate(rules) if unionable(r) and r.lower is not None]
         cased = [(k, r) for k, r in enumerate(rules) if unionable(r) and r.lower is None]
@@ -432,13 +525,25 @@ class LineMatcher:
             c: listed(lambda f, c=c: f is None or c in f)  # type: ignore[misc]
             for c in sorted(set().union(*(f for f in starts if f is not None)))
         }
+        gated = [bool(r.gate) and len(r.gate) < len(r.requires) for _, r in lazy if r.requires]
+        queries = [
+            (r.gate if use else r.requires, r.max_chars)
+            for r, use in zip((r for _, r in lazy if r.requires), gated, strict=True)
+        ]
+        cased_max = _longest(r for _, r in cased)
+        # the union is only tried on the blocks holding a gate literal when all its rules have one
+        cased_gate = tuple(sorted({lit for _, r in cased for lit in r.gate})) if all(r.gate for _, r in cased) else ()
+        if cased and cased_gate:
+            queries.append((cased_gate, cased_max))
         return cls(
             tuple(rules),
             CharUnions.build(lower), _longest(r for _, r in lower),
             RuleUnion.build([(k, r, _alternatives(r)) for k, r in cased], re.IGNORECASE | re.UNICODE),
-            _longest(r for _, r in cased),
+            cased_max,
             lazy, first_rules, listed(lambda f: f is None),
-            tuple((r.requires, r.max_chars) for _, r in lazy if r.requires),
+            tuple(queries),
+            tuple(r.requires if use else () for r, use in zip((r for _, r in lazy if r.requires), gated, strict=True)),
+            bool(cased and cased_gate),
         )
 
     def scan(self, texts: Sequence[str], index: TextIndex | None = None) -> list[tuple[int, Rule, re.Match[str]]]:
@@ -452,12 +557,19 @@ class LineMatcher:
         best: dict[int, int] = {}
         if self.lower is not None:
             self.lower.first_rules(lows, idx.within(self.lower_max), best)
+        found = idx.lines_containing_each(self.lazy_literals)
         if self.cased is not None:
-            positions = idx.within(self.cased_max)
+            positions = found[-1] if self.cased_gated else idx.within(self.cased_max)
             _note_firsts(self.cased, [texts[i] for i in positions], positions, best)
-        holding = iter(idx.lines_containing_each(self.lazy_literals))
+        holding, rechecks = iter(found), iter(self.lazy_recheck)
         for k, rule in self.lazy:
-            lines = next(holding) if rule.requires else idx.within(rule.max_chars)
+            lines: Sequence[int]
+            if rule.requires:
+                lines, recheck = next(holding), next(rechecks)
+                if recheck:  # found through the gate: keep the blocks holding a required literal
+                    lines = [i for i in lines if any(map(lows[i].__contains__, recheck))]
+            else:
+                lines = idx.within(rule.max_chars)
             for i in lines:
                 if best.get(i, k + 1) > k and rule.pattern_hits(texts[i], lows[i]):
                     best[i] = k
@@ -607,6 +719,7 @@ def parse_groups(files: dict[str, str]) -> PatternSet:
             search_parts=(
                 tuple((p, needles(p.pattern)) for p in lower_parts) if splittable and lower_parts is not None else None
             ),
+            gate=gate(g["patterns"]),
         )
     return PatternSet(rules)
 
