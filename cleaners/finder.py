@@ -579,12 +579,27 @@ def page_language(blocks: Sequence[Block], tokens: DocTokens | None = None) -> s
     bits = toks.stop_bits()
     if len(toks.texts) > LANGUAGE_SAMPLE_BLOCKS:
         bits = bits[: int(np.searchsorted(toks.line, LANGUAGE_SAMPLE_BLOCKS))]
-    bits = bits[bits != 0]
-    if len(bits) == 0:
+    counts = language_counts(bits)
+    if not counts.any():
         return ""
-    counts = ((bits[:, None] >> np.arange(len(STOPWORD_LANGS))) & 1).sum(axis=0)
     # ties go to the earlier language in STOPWORD_LANGS, so the answer is deterministic
     return STOPWORD_LANGS[int(np.argmax(counts))]
+
+
+# Stop-word bit masks are counted in pieces of this many bits: a bincount of 2**9 = 512 bins per
+# piece, then a product with the bits of every bin (two bincounts for the 18 languages: ~3x
+# faster than shifting every mask by every language).
+_PIECE_BITS = 9
+_PIECE_BINS = 1 << _PIECE_BITS
+_BIN_BITS = (np.arange(_PIECE_BINS)[:, None] >> np.arange(_PIECE_BITS)) & 1  # bin x bit
+_BIN_BITS.setflags(write=False)
+
+
+def language_counts(bits: NDArray[np.int32]) -> NDArray[np.int64]:
+    """Per language of STOPWORD_LANGS, how many of the masks ``bits`` have its bit."""
+    pieces = range(0, len(STOPWORD_LANGS), _PIECE_BITS)
+    counts = [np.bincount((bits >> low) & (_PIECE_BINS - 1), minlength=_PIECE_BINS) @ _BIN_BITS for low in pieces]
+    return np.concatenate(counts)[: len(STOPWORD_LANGS)]
 
 
 def _base_rows(
