@@ -919,10 +919,11 @@ def _explain(model: Scorer, rows: NDArray[np.float64]) -> list[str]:
     picked = contrib.copy()
     at = np.arange(len(rows))
     worst = np.empty((len(rows), min(EXPLAIN_TOP, contrib.shape[1])), dtype=np.intp)
+    negative = np.empty(worst.shape, dtype=bool)
     for k in range(worst.shape[1]):
-        worst[:, k] = np.argmin(picked, axis=1)
-        picked[at, worst[:, k]] = np.inf
-    negative = np.take_along_axis(contrib, worst, axis=1) < 0
+        worst[:, k] = pick = np.argmin(picked, axis=1)
+        negative[:, k] = picked[at, pick] < 0
+        picked[at, pick] = np.inf
     # one integer per row for its (features, signs) pattern, a base-``width`` number whose digit k
     # is the k-th worst feature, or ``len(names)`` where that one pushed towards article text: the
     # text is a function of the number, and most rows share a few, so each distinct one is
@@ -934,6 +935,7 @@ def _explain(model: Scorer, rows: NDArray[np.float64]) -> list[str]:
     return list(map(text.__getitem__, codes))
 
 
+@lru_cache(maxsize=4096)  # the patterns recur from page to page
 def _reason(names: tuple[str, ...], code: int, digits: int) -> str:
     """The feature names a pattern number of ``_explain`` stands for, worst first."""
     width = len(names) + 1
