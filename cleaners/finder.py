@@ -484,6 +484,8 @@ class DocTokens:
         shapes = self._memo.get("word_shapes")
         if shapes is None:
             shapes = self._memo["word_shapes"] = self._word_shapes()
+            for a in shapes:  # shared by every caller
+                a.setflags(write=False)
         return shapes
 
     def _word_shapes(self) -> tuple[NDArray[np.bool_], NDArray[np.bool_], NDArray[np.bool_], NDArray[np.float64]]:
@@ -935,7 +937,12 @@ def _explain(model: Scorer, rows: NDArray[np.float64]) -> list[str]:
     return list(map(text.__getitem__, codes))
 
 
-@lru_cache(maxsize=4096)  # the patterns recur from page to page
+# Explanation patterns whose text is kept: they recur from page to page (all 351 dev pages have
+# 89 distinct ones), so this bounds the cache without ever filling it in practice.
+REASON_CACHE = 4096
+
+
+@lru_cache(maxsize=REASON_CACHE)
 def _reason(names: tuple[str, ...], code: int, digits: int) -> str:
     """The feature names a pattern number of ``_explain`` stands for, worst first."""
     width = len(names) + 1
