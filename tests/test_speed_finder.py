@@ -233,6 +233,12 @@ def test_content_words_leave_the_skipped_blocks_empty(rows: list[tuple[str, bool
     assert toks.content_words(lang, skip=np.array([skip for _, skip in rows])) == want
 
 
+@given(st.lists(st.integers(0, 2 ** len(finder.STOPWORD_LANGS) - 1), max_size=50))
+def test_language_counts_count_every_bit(masks: list[int]) -> None:
+    got = finder.language_counts(np.array(masks, dtype=np.int32)).tolist()
+    assert got == [sum(1 for m in masks if m >> k & 1) for k in range(len(finder.STOPWORD_LANGS))]
+
+
 # --------------------------------------------------------------------------- stage-1 and stage-2 rows
 
 
