@@ -671,7 +671,7 @@ def test_trailing_credit_labels_are_those_of_the_two_credit_groups() -> None:
         (BODY_DE, "Von Erika Beispiel, 03.03.2030, 4 Min. Lesezeit", "metadata.reading_time"),
         (BODY_DE, "*Affiliatelink", "ad.marker"),
         (BODY_DE, "(Werbung/Affiliate-Links)", "ad.marker"),
-        (BODY_DE, "Mehr aus der ReiheListe mit 12 Einträgen", "teaser.related"),
+        (BODY_DE, "Mehr aus der ReiheListe mit 12 Einträgen", "teaser.carousel_label"),
         (BODY_DE, "Artikel gefallen? Dann teile ihn mit deinen Freunden!", "social.share_prompt"),
         (BODY_DE, "Hat Ihnen dieser Beitrag gefallen?", "social.share_prompt"),
         (BODY_EN, "Enjoyed this article? Share it with a friend.", "social.share_prompt"),
@@ -679,7 +679,7 @@ def test_trailing_credit_labels_are_those_of_the_two_credit_groups() -> None:
         (BODY_ES, ". Imagen: Archivo Ejemplo", "caption.credit_label"),
         (BODY_PL, "CZYTAJ WIĘCEJ W INTERNETOWYM WYDANIU GAZETY PRZYKŁADOWEJ >>>", "teaser.inline"),
         (BODY_DE, "Wer über Neues aus dem Verein informiert werden will, kann den Vereins-Newsletter hier abonnieren.",
-         "newsletter.signup"),
+         "newsletter.signup_sentence"),
         (BODY_DE, "Ich bin mit der Verarbeitung meiner Daten gemäß Datenschutzerklärung einverstanden.",
          "newsletter.email_prompt"),
         (BODY_EN, "Never miss a post? Enter your email below to receive new stories in your inbox.",
@@ -703,7 +703,7 @@ def test_comment_section_reading_time_affiliate_and_share_prompt_lines(body: str
         # a reading time inside a sentence, a byline without one
         ("By the time the 5 min read was over, the council had already voted on the budget for the year.",
          "metadata.reading_time"),
-        ("Die Liste mit den Einträgen der Bewerber wurde am Montag veröffentlicht.", "teaser.related"),
+        ("Die Liste mit den Einträgen der Bewerber wurde am Montag veröffentlicht.", "teaser.carousel_label"),
         ("Ob den Lesern der Artikel gefallen hat, zeigt sich erst in ein paar Wochen, sagte die Chefredakteurin.",
          "social.share_prompt"),
         # a broker quoted in a story about fees is not the site's affiliate notice
