@@ -393,10 +393,17 @@ class _KeyText:
 
     def __init__(self, blocks: list[Block]) -> None:
         self.blocks = blocks
-        keys = [b.key for b in blocks]
-        # " k0 \n k1 \n ...": line j starts after the lines before it, each its key plus 3 characters
-        self.starts = list(accumulate(map((3).__add__, map(len, keys[:-1])), initial=0))
-        self.text = " " + " \n ".join(keys) + " "
+        self.text = " " + " \n ".join([b.key for b in blocks]) + " "
+        self._starts: list[int] | None = None
+
+    @property
+    def starts(self) -> list[int]:
+        """Offset of each line in ``text`` (" k0 \n k1 \n ...": line j starts after the lines before
+        it, each its key plus 3 characters). Only ``holders`` needs them, for the few keys that
+        repeat, so they are counted on first use."""
+        if self._starts is None:
+            self._starts = list(accumulate(map((3).__add__, (len(b.key) for b in self.blocks[:-1])), initial=0))
+        return self._starts
 
     def repeated(self, key: str) -> bool:
         """Whether ``key`` occurs (as whole words) in more than one line. A key occurs in its own
@@ -406,14 +413,15 @@ class _KeyText:
 
     def holders(self, key: str) -> Iterator[Block]:
         needle = f" {key} "
+        starts = self.starts
         pos = self.text.find(needle)
         while pos >= 0:
-            line = bisect_right(self.starts, pos) - 1
+            line = bisect_right(starts, pos) - 1
             yield self.blocks[line]
             nxt = line + 1
-            if nxt >= len(self.starts):
+            if nxt >= len(starts):
                 return
-            pos = self.text.find(needle, self.starts[nxt])
+            pos = self.text.find(needle, starts[nxt])
 
 
 def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
