@@ -548,3 +548,14 @@ def test_key_text_line_starts_are_where_the_lines_begin(keys: list[str]) -> None
         at += len(b.key) + 3
     assert key_text.starts == plain and key_text.starts is key_text.starts
     assert all(key_text.text.startswith(f" {b.key} ", s) for b, s in zip(blocks, plain, strict=True))
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("ab \nİ"), max_size=6), max_size=8),
+       st.lists(st.text(alphabet=st.sampled_from("abi"), min_size=1, max_size=3), max_size=3))
+def test_holding_any_equals_the_per_text_check(texts: list[str], literals: list[str]) -> None:
+    """The promo tail's literal test for a stretch of blocks, one search per literal: per text, as
+    ``any(lit in text ...)`` (every text, when there are no literals)."""
+    from cleaners.detectors import _holding_any
+
+    want = [not literals or any(lit in t for lit in literals) for t in texts]
+    assert _holding_any(texts, tuple(literals)) == want
