@@ -264,19 +264,32 @@ def detect_promo_tail(view: View, patterns: PatternSet, settings: Settings) -> l
     blocks = view.doc.blocks
     lows = view.doc.text_index().lows
     removals = view.removals
-    literals, search = anchor.requires, anchor.regex.search
-    # Scan from the end while no prose has been seen; remember the earliest promo start.
+    search = anchor.regex.search
+    # Scan from the end while no prose has been seen; remember the earliest promo start. The blocks
+    # go in stretches, each up to the next prose block: the promo literals are searched once in a
+    # stretch's joined text (a page ends in dozens of short blocks; testing each for every literal
+    # was half the detector's time).
     start: Block | None = None
-    for block in reversed(blocks):
-        if block.index in removals:
-            continue
-        contains = lows[block.index].__contains__  # Rule.may_match, inlined
-        promo = (not literals or any(map(contains, literals))) and search(block.text) is not None
-        prose = shape.block_is_prose(block, settings)
-        if prose and not promo:
+    tail = (b for b in reversed(blocks) if b.index not in removals)
+    while True:
+        stretch: list[Block] = []
+        for block in tail:
+            stretch.append(block)
+            if shape.block_is_prose(block, settings):
+                break
+        if not stretch:
             break
-        if shape.is_shouting(block.text, settings) or (promo and not prose):
-            start = block
+        holding = _holding_any([lows[b.index] for b in stretch], anchor.requires)
+        for block, may_promo in zip(stretch, holding, strict=True):
+            promo = may_promo and search(block.text) is not None
+            prose = shape.block_is_prose(block, settings)
+            if prose and not promo:
+                break
+            if shape.is_shouting(block.text, settings) or (promo and not prose):
+                start = block
+        else:
+            continue
+        break
     if start is None:
         return []
     head = _snippet(start.text)
@@ -285,6 +298,25 @@ def detect_promo_tail(view: View, patterns: PatternSet, settings: Settings) -> l
         for b in blocks[start.index :]
         if b.index not in view.removals
     ]
+
+
+def _holding_any(texts: list[str], literals: tuple[str, ...]) -> list[bool]:
+    """Per text, whether it holds one of ``literals`` (all of them when there are none): one search
+    per literal in the texts joined by newlines (a literal holds no newline, a text may)."""
+    if not literals:
+        return [True] * len(texts)
+    joined = "\n".join(texts)
+    ends = list(accumulate(map((1).__add__, map(len, texts))))  # one past each text's newline
+    found = [False] * len(texts)
+    for lit in literals:
+        pos = joined.find(lit)
+        while pos >= 0:
+            j = bisect_right(ends, pos)
+            found[j] = True
+            if j + 1 >= len(texts):
+                break
+            pos = joined.find(lit, ends[j])
+    return found
 
 
 # --------------------------------------------------------------------------- comment threads
@@ -393,10 +425,17 @@ class _KeyText:
 
     def __init__(self, blocks: list[Block]) -> None:
         self.blocks = blocks
-        keys = [b.key for b in blocks]
-        # " k0 \n k1 \n ...": line j starts after the lines before it, each its key plus 3 characters
-        self.starts = list(accumulate(map((3).__add__, map(len, keys[:-1])), initial=0))
-        self.text = " " + " \n ".join(keys) + " "
+        self.text = " " + " \n ".join([b.key for b in blocks]) + " "
+        self._starts: list[int] | None = None
+
+    @property
+    def starts(self) -> list[int]:
+        """Offset of each line in ``text`` (" k0 \n k1 \n ...": line j starts after the lines before
+        it, each its key plus 3 characters). Only ``holders`` needs them, for the few keys that
+        repeat, so they are counted on first use."""
+        if self._starts is None:
+            self._starts = list(accumulate(map((3).__add__, (len(b.key) for b in self.blocks[:-1])), initial=0))
+        return self._starts
 
     def repeated(self, key: str) -> bool:
         """Whether ``key`` occurs (as whole words) in more than one line. A key occurs in its own
@@ -406,14 +445,15 @@ class _KeyText:
 
     def holders(self, key: str) -> Iterator[Block]:
         needle = f" {key} "
+        starts = self.starts
         pos = self.text.find(needle)
         while pos >= 0:
-            line = bisect_right(self.starts, pos) - 1
+            line = bisect_right(starts, pos) - 1
             yield self.blocks[line]
             nxt = line + 1
-            if nxt >= len(self.starts):
+            if nxt >= len(starts):
                 return
-            pos = self.text.find(needle, self.starts[nxt])
+            pos = self.text.find(needle, starts[nxt])
 
 
 def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:

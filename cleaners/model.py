@@ -155,10 +155,20 @@ class TextIndex:
         contains any of ``literals`` (non-empty and without a newline, so an occurrence lies inside
         one block)."""
         n = self._count_within(max_chars)
+        if n == 0:
+            return []
+        joined, starts, order = self.joined, self.starts, self.order
+        end = len(joined) if n == len(starts) else starts[n] - 1
         found: set[int] = set()
         for lit in literals:
-            found.update(self._ranks_holding(lit, n))
-        return sorted(map(self.order.__getitem__, found))
+            pos = joined.find(lit, 0, end)
+            while pos >= 0:
+                k = bisect_right(starts, pos) - 1
+                found.add(order[k])
+                if k + 1 >= n:
+                    break
+                pos = joined.find(lit, starts[k + 1], end)
+        return sorted(found)
 
     def lines_containing_each(self, queries: Sequence[tuple[Iterable[str], int | None]]) -> list[list[int]]:
         """``[self.lines_containing(literals, max_chars) for literals, max_chars in queries]``, with

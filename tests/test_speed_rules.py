@@ -533,3 +533,29 @@ def test_detector_equals_its_plain_version_on_seeds(name: str, seed: str) -> Non
             break
         view = view.with_removals(detector(view, PS, DEFAULT))
     assert dict(RULE_DETECTORS)[name](view, PS, DEFAULT) == PLAIN_DETECTORS[name](view, DEFAULT)
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("ab \n"), max_size=6), min_size=1, max_size=8))
+def test_key_text_line_starts_are_where_the_lines_begin(keys: list[str]) -> None:
+    """The line offsets ``_KeyText`` counts on first use: line j of its text starts at starts[j]."""
+    from cleaners.detectors import _KeyText
+
+    blocks = [Block(i, f"Block {i}", key=k or "x") for i, k in enumerate(keys)]
+    key_text = _KeyText(blocks)
+    plain, at = [], 0
+    for b in blocks:
+        plain.append(at)
+        at += len(b.key) + 3
+    assert key_text.starts == plain and key_text.starts is key_text.starts
+    assert all(key_text.text.startswith(f" {b.key} ", s) for b, s in zip(blocks, plain, strict=True))
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from("ab \nİ"), max_size=6), max_size=8),
+       st.lists(st.text(alphabet=st.sampled_from("abi"), min_size=1, max_size=3), max_size=3))
+def test_holding_any_equals_the_per_text_check(texts: list[str], literals: list[str]) -> None:
+    """The promo tail's literal test for a stretch of blocks, one search per literal: per text, as
+    ``any(lit in text ...)`` (every text, when there are no literals)."""
+    from cleaners.detectors import _holding_any
+
+    want = [not literals or any(lit in t for lit in literals) for t in texts]
+    assert _holding_any(texts, tuple(literals)) == want

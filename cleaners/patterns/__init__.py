@@ -552,8 +552,9 @@ class LineMatcher:
         detectors)."""
         idx = index if index is not None else TextIndex.of(texts)
         texts, lows = idx.texts, idx.lows
-        # best[i]: a rule position such that no earlier rule covers text i (and, for the unions and
-        # the lazy rules, the rule at it does up to ``max_chars`` and the IGNORECASE check)
+        # best[i]: a rule position such that no earlier rule covers text i, and the rule at it
+        # passes ``pattern_hits`` on text i (so only ``max_chars``, its ``requires`` literals and the
+        # IGNORECASE check are left to ``matches``)
         best: dict[int, int] = {}
         if self.lower is not None:
             self.lower.first_rules(lows, idx.within(self.lower_max), best)
@@ -576,9 +577,18 @@ class LineMatcher:
         out: list[tuple[int, Rule, re.Match[str]]] = []
         for i in sorted(best):
             text, low = texts[i], lows[i]
+            k = best[i]
             positions_, rules = self.first_rules.get(low[:1], self.other_rules)
-            for j in range(bisect_left(positions_, best[i]), len(rules)):
-                rule = rules[j]
+            j = bisect_left(positions_, k)
+            if j < len(rules) and positions_[j] == k:
+                # the rule at ``k`` is known to pass ``pattern_hits``, the costly part of ``hits``:
+                # ``matches`` checks the rest (length, required literals) and the IGNORECASE match
+                m = rules[j].matches(text)
+                if m is not None:
+                    out.append((i, rules[j], m))
+                    continue
+                j += 1
+            for rule in rules[j:]:
                 m = rule.matches(text) if rule.hits(text, low) else None
                 if m is not None:
                     out.append((i, rule, m))
