@@ -218,14 +218,26 @@ def first_chars(pattern: str) -> frozenset[str] | None:
 # which a substring test finds at C speed.
 
 
-def _needle_sets(items: _Items) -> frozenset[str] | None:
-    """A set of literals one of which every match of ``items`` (case-sensitive) contains, or None.
-    Of the sets the items offer, the one whose shortest literal is longest (then the smallest)."""
+@dataclass(frozen=True)
+class _Wanted:
+    """What a walk of a parse tree collects: the literal sets a run of literals and a character
+    class offer, which of two sets is better, and whether a case-insensitive group is skipped (its
+    literals also match other cases)."""
+
+    of_run: Callable[[str], Iterable[frozenset[str]]]
+    of_class: Callable[[Any], frozenset[str] | None]
+    better: Callable[[frozenset[str], frozenset[str]], bool]
+    case_sensitive: bool
+
+
+def _literal_sets(items: _Items, want: _Wanted) -> frozenset[str] | None:
+    """A set of literals one of which every match of ``items`` contains (the best the items offer,
+    by ``want.better``), or None."""
     best: frozenset[str] | None = None
 
     def consider(got: frozenset[str] | None) -> None:
         nonlocal best
-        if got and (best is None or (min(map(len, got)), -len(got)) > (min(map(len, best)), -len(best))):
+        if got and (best is None or want.better(got, best)):
             best = got
 
     run: list[str] = []
@@ -233,24 +245,40 @@ def _needle_sets(items: _Items) -> frozenset[str] | None:
         if op is _sre_c.LITERAL:
             run.append(chr(av))
             continue
-        if run:  # a run of literals matches exactly that string
-            consider(frozenset({"".join(run)}))
-            run = []
-        if op is _sre_c.SUBPATTERN:
-            if not av[1] & re.IGNORECASE:  # inside (?i:...) a literal also matches other cases
-                consider(_needle_sets(av[-1]))
+        for got in want.of_run("".join(run)):  # a run of literals matches exactly that string
+            consider(got)
+        run = []
+        if op is _sre_c.IN:
+            consider(want.of_class(av))
+        elif op is _sre_c.SUBPATTERN:
+            if not (want.case_sensitive and av[1] & re.IGNORECASE):
+                consider(_literal_sets(av[-1], want))
         elif op is _sre_c.ATOMIC_GROUP:
-            consider(_needle_sets(av))
+            consider(_literal_sets(av, want))
         elif op is _sre_c.BRANCH:
-            alts = [_needle_sets(alt) for alt in av[1]]
+            alts = [_literal_sets(alt, want) for alt in av[1]]
             if all(alts):
                 consider(frozenset().union(*(a for a in alts if a)))
         elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT, _sre_c.POSSESSIVE_REPEAT) and av[0] >= 1:
-            consider(_needle_sets(av[2]))
-        # anything else (classes, anchors, lookarounds, optional parts) promises no literal
-    if run:
-        consider(frozenset({"".join(run)}))
+            consider(_literal_sets(av[2], want))
+        # anything else (anchors, lookarounds, optional parts) promises no literal
+    for got in want.of_run("".join(run)):
+        consider(got)
     return best
+
+
+# Needles: the whole run; of the sets, the one whose shortest literal is longest (then the smallest).
+_NEEDLES = _Wanted(
+    of_run=lambda run: (frozenset({run}),) if run else (),
+    of_class=lambda av: None,
+    better=lambda a, b: (min(map(len, a)), -len(a)) > (min(map(len, b)), -len(b)),
+    case_sensitive=True,
+)
+
+
+def _needle_sets(items: _Items) -> frozenset[str] | None:
+    """A set of literals one of which every match of ``items`` (case-sensitive) contains, or None."""
+    return _literal_sets(items, _NEEDLES)
 
 
 def needles(pattern: str) -> tuple[str, ...]:
@@ -292,42 +320,25 @@ def _gate_pieces(run: str) -> list[str]:
     return pieces
 
 
+def _gate_class(av: Any) -> frozenset[str] | None:
+    """The marks of a class made of GATE_CHARS only ([.:] and the like)."""
+    chars = [chr(a) for o, a in av if o is _sre_c.LITERAL]
+    return frozenset(chars) if len(chars) == len(av) and all(c in GATE_CHARS for c in chars) else None
+
+
+# Gates: the punctuation pieces of a run or a class of marks; of the sets, the smallest. Punctuation
+# has no case, so case-insensitive groups count too.
+_GATES = _Wanted(
+    of_run=lambda run: (frozenset({piece}) for piece in _gate_pieces(run)),
+    of_class=_gate_class,
+    better=lambda a, b: len(a) < len(b),
+    case_sensitive=False,
+)
+
+
 def _gate_sets(items: _Items) -> frozenset[str] | None:
-    """A set of punctuation literals one of which every match of ``items`` contains, or None. Of
-    the sets the items offer, the smallest."""
-    best: frozenset[str] | None = None
-
-    def consider(got: frozenset[str] | None) -> None:
-        nonlocal best
-        if got and (best is None or len(got) < len(best)):
-            best = got
-
-    run: list[str] = []
-    for op, av in items:
-        if op is _sre_c.LITERAL:
-            run.append(chr(av))
-            continue
-        for piece in _gate_pieces("".join(run)):  # a run of literals matches exactly that string
-            consider(frozenset({piece}))
-        run = []
-        if op is _sre_c.IN:
-            chars = [chr(a) for o, a in av if o is _sre_c.LITERAL]
-            if len(chars) == len(av) and all(c in GATE_CHARS for c in chars):  # [.:] and the like
-                consider(frozenset(chars))
-        elif op is _sre_c.SUBPATTERN:
-            consider(_gate_sets(av[-1]))
-        elif op is _sre_c.ATOMIC_GROUP:
-            consider(_gate_sets(av))
-        elif op is _sre_c.BRANCH:
-            alts = [_gate_sets(alt) for alt in av[1]]
-            if all(alts):
-                consider(frozenset().union(*(a for a in alts if a)))
-        elif op in (_sre_c.MAX_REPEAT, _sre_c.MIN_REPEAT, _sre_c.POSSESSIVE_REPEAT) and av[0] >= 1:
-            consider(_gate_sets(av[2]))
-        # anything else (other classes, anchors, lookarounds, optional parts) promises nothing
-    for piece in _gate_pieces("".join(run)):
-        consider(frozenset({piece}))
-    return best
+    """A set of punctuation literals one of which every match of ``items`` contains, or None."""
+    return _literal_sets(items, _GATES)
 
 
 def gate(patterns: Iterable[str]) -> tuple[str, ...]:
