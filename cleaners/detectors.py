@@ -121,7 +121,7 @@ def detect_code_shape(view: View, patterns: PatternSet, settings: Settings) -> l
 
 
 # Picture credits that have a caption above them (a site copyright notice, footer.copyright, does not).
-CREDIT_RULES = frozenset({"caption.credit", "caption.agency", "caption.license"})
+CREDIT_RULES = frozenset({"caption.credit", "caption.agency", "caption.agency_credit", "caption.license"})
 
 
 def detect_captions(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:

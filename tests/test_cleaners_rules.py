@@ -412,14 +412,18 @@ def test_german_comment_thread_after_article_removed() -> None:
                      "12. März 2025 um {}:15 Uhr")
     art = clean_text(page(BODY_DE, BODY_DE2, *thread))
     got = removed(art)
-    assert all(got.get(line) == "comments.thread" for line in thread[1:]), got
+    # a comment's timestamp alone on its line is already named by the date rule
+    stamps = set(thread[2::3])
+    assert all(got.get(line) == ("metadata.date_line" if line in stamps else "comments.thread") for line in thread[1:]), got
     assert kept(art) == [BODY_DE, BODY_DE2]
 
 
 def test_english_wordpress_thread_without_header_removed() -> None:
     thread = _thread("", ["bikefan", "jdoe", "cityhall_watch"], "says", "March 12, 2025 at {}:15 am")[1:]
     art = clean_text(page(BODY_EN, BODY_EN2, *thread))
-    assert all(removed(art).get(line) == "comments.thread" for line in thread)
+    stamps = set(thread[1::3])
+    got = removed(art)
+    assert all(got.get(line) == ("metadata.date_line" if line in stamps else "comments.thread") for line in thread), got
 
 
 def test_live_ticker_with_timestamps_is_not_a_comment_thread() -> None:
@@ -714,3 +718,87 @@ def test_comment_section_reading_time_affiliate_and_share_prompt_lines(body: str
 def test_comment_section_and_share_prompt_near_misses(line: str, rule: str) -> None:
     assert load_patterns().get(rule).matches(line) is None
     assert_kept(page(BODY_DE, line, BODY_DE2), line)
+
+
+# --------------------------------------------------------------------------- caption credits, comment-form furniture
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        # a caption that ends with an unlabelled agency credit
+        (BODY_EN, "Cyclists wait at the new junction on the ring road, Springfield. (AP)", "caption.trailing_agency"),
+        (BODY_EN, "Commuters ride past the town hall on a rainy morning. Getty Images", "caption.trailing_agency"),
+        # the credit glued to its caption by an ellipsis label
+        (BODY_EN, "The mayor opened the first section on Monday.Credit...Jane Example/The Springfield Post",
+         "caption.trailing_byline"),
+        (BODY_EN, "Image caption The mayor said the work would start in spring", "caption.label"),
+        # photographer, outlet, agency
+        (BODY_EN, "Jane Example/Springfield Post/Getty Images", "caption.agency_credit"),
+        (BODY_DE, "Max Mustermann/dpa", "caption.agency_credit"),
+        (BODY_EN, "Getty", "caption.agency"),
+        (BODY_EN, "Media captionThe mayor on the new bridge", "caption.label"),
+        (BODY_EN, "Riders cross the new bridge at dawn. Photograph by Jane Example/AFP", "caption.trailing_byline"),
+        (BODY_EN, "Courtesy of the Springfield Cycling Club", "caption.credit_label"),
+        # a date (and time) alone on a line
+        (BODY_EN, "Tuesday, March 4, 2031 | 4:10pm", "metadata.date_line"),
+        (BODY_EN, "4 Mar 2031 05:44 GMT", "metadata.date_line"),
+        (BODY_DE, "Dienstag, 4. März 2031, 14:05 Uhr", "metadata.date_line"),
+        (BODY_DE, "04.03.2031 um 14:05", "metadata.date_line"),
+        (BODY_EN, "2031-03-04T08:57:40+01:00", "metadata.date_line"),
+        # labels of lists of other stories
+        (BODY_EN, "More Great Example Stories", "teaser.related"),
+        (BODY_EN, "Next Up In Science & Health", "teaser.related"),
+        (BODY_EN, "DON'T MISS", "teaser.related"),
+        (BODY_EN, "Elsewhere on Example News...", "teaser.related"),
+        # the comment form under a blog post
+        (BODY_EN, "Save my name, email, and website in this browser for the next time I comment.", "comments.form"),
+        (BODY_DE, "Meinen Namen, E-Mail und Website in diesem Browser speichern, bis ich wieder kommentiere.",
+         "comments.form"),
+        (BODY_FR, "Enregistrer mon nom, mon e-mail et mon site dans le navigateur pour mon prochain commentaire.",
+         "comments.form"),
+        (BODY_EN, "Notify me of follow-up comments by email.", "comments.form"),
+        (BODY_DE, "Benachrichtige mich über neue Beiträge via E-Mail.", "comments.form"),
+        (BODY_DE, "E-Mail *", "comments.form"),
+        (BODY_EN, "Comment (required)", "comments.form"),
+        (BODY_EN, "This site uses Akismet to reduce spam. Learn how your comment data is processed.",
+         "comments.spam_notice"),
+        (BODY_DE, "Diese Website verwendet Akismet, um Spam zu reduzieren. Erfahre, wie deine Daten verarbeitet werden.",
+         "comments.spam_notice"),
+    ],
+)
+def test_agency_credits_and_comment_form_lines(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+def test_agency_credit_takes_its_caption_along() -> None:
+    caption = "Cyclists wait at the new junction on the ring road."
+    text = page(BODY_EN, caption, "Jane Example/Springfield Post/Getty Images", BODY_EN2)
+    assert_removed(text, caption, "caption.line")
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        # a sentence that ends with a bracketed aside, not a credit
+        ("Each rider can take one bike on the train at off-peak hours (and/or a folding scooter).",
+         "caption.trailing_agency"),
+        ("The agency said its findings would be published in the spring. (Reuters had reported the plan first.)",
+         "caption.trailing_agency"),
+        # a byline names the agency after a comma, not a slash
+        ("Jane Example, Associated Press", "caption.agency_credit"),
+        # prose with a date, and a year alone (a fact box's figure)
+        ("On Tuesday, March 4, 2031, the council voted on the plan.", "metadata.date_line"),
+        ("Am 4. März 2031 stimmt der Gemeinderat ab.", "metadata.date_line"),
+        ("2031", "metadata.date_line"),
+        ("Courtesy of the council, every rider gets a free helmet.", "caption.credit_label"),
+        ("Image captioning software labels the photos automatically", "caption.label"),
+        # a field label without its required marker, and prose about names and e-mail
+        ("Name", "comments.form"),
+        ("Please save my name and e-mail in the register, the mayor told the clerk.", "comments.form"),
+        ("Spam filters such as Akismet block most of the bots that flood the council's website.",
+         "comments.spam_notice"),
+    ],
+)
+def test_agency_credit_and_comment_form_near_misses(line: str, rule: str) -> None:
+    assert load_patterns().get(rule).matches(line) is None
