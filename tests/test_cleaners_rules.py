@@ -752,6 +752,18 @@ def test_comment_section_and_share_prompt_near_misses(line: str, rule: str) -> N
         (BODY_EN, "Next Up In Science & Health", "teaser.related"),
         (BODY_EN, "DON'T MISS", "teaser.related"),
         (BODY_EN, "Elsewhere on Example News...", "teaser.related"),
+        (BODY_DE, "Mehr zum Thema auf example.de:", "teaser.related"),
+        (BODY_DE, "weitere Inhalte zu »Radwege«", "teaser.related"),
+        (BODY_DE, "Lesen Sie hier: Neuer Radweg am Ring eröffnet", "teaser.inline"),
+        (BODY_DE, ">> Neuer Radweg: Stadt eröffnet die erste Strecke am Ring <<", "teaser.plus_markers"),
+        # a post's category line
+        (BODY_DE, "Kategorie: Verkehr, Stadtleben", "tags.category_line"),
+        (BODY_DE, "Abgelegt unter: Archiv, Radwege", "tags.category_line"),
+        (BODY_EN, "Filed under: Transport, City Hall", "tags.category_line"),
+        (BODY_EN, "Posted in Transport, Cycling", "tags.category_line"),
+        # the prompt shown instead of a comment form
+        (BODY_DE, "Sie müssen sich einloggen, um sich an einer Diskussion beteiligen zu können.", "comments.form"),
+        (BODY_EN, "You must be logged in to post a comment.", "comments.form"),
         # the comment form under a blog post
         (BODY_EN, "Save my name, email, and website in this browser for the next time I comment.", "comments.form"),
         (BODY_DE, "Meinen Namen, E-Mail und Website in diesem Browser speichern, bis ich wieder kommentiere.",
@@ -788,6 +800,11 @@ def test_agency_credit_takes_its_caption_along() -> None:
          "caption.trailing_agency"),
         # a byline names the agency after a comma, not a slash
         ("Jane Example, Associated Press", "caption.agency_credit"),
+        # prose that starts like a category line or a login prompt
+        ("Kategorie: Die Stadt hat am Dienstag die erste Strecke eröffnet.", "tags.category_line"),
+        ("Posted in 2019, the video was seen by millions.", "tags.category_line"),
+        ("Sie müssen sich anmelden, um den Vertrag zu kündigen.", "comments.form"),
+        ("Lesen Sie hier weiter, was der Gemeinderat am Dienstag beschlossen hat und warum.", "teaser.inline"),
         # prose with a date, and a year alone (a fact box's figure)
         ("On Tuesday, March 4, 2031, the council voted on the plan.", "metadata.date_line"),
         ("Am 4. März 2031 stimmt der Gemeinderat ab.", "metadata.date_line"),
