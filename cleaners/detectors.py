@@ -17,6 +17,8 @@ Rule ids produced here (besides the pattern group ids of ``cleaners/patterns/*.t
 - ``navigation.menu``: runs of short list items outside the article region;
 - ``dedupe.repeated_lead`` / ``dedupe.repeated_block``: later copies of a block;
 - ``pull_quote.repeated_sentence`` / ``pull_quote.attribution``: a pull quote and its byline.
+- ``dedupe.excerpt``: a block cut short by an ellipsis whose sentences all stand in other kept blocks
+  (the page's own text again as a teaser or summary box).
 """
 
 from __future__ import annotations
@@ -477,7 +479,13 @@ def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> 
         if not key_text.repeated(key):
             continue  # only its own line holds it: no host
         size = len(key)
-        host = next((b for b in key_text.holders(key) if b.index != block.index and len(b.key) > size), None)
+        # a host cut short by an ellipsis is an excerpt of the page (a teaser, a summary box): the
+        # sentence it repeats is the original, not a pull quote (dev pages: the lead was dropped so)
+        host = next(
+            (b for b in key_text.holders(key)
+             if b.index != block.index and len(b.key) > size and not shape.is_truncated(b.text)),
+            None,
+        )
         if host is None:
             continue
         out.append(
@@ -495,6 +503,33 @@ def detect_pull_quotes(view: View, patterns: PatternSet, settings: Settings) -> 
     return out
 
 
+# --------------------------------------------------------------------------- excerpts
+
+# Sentences of an excerpt shorter than this are not looked up ('Good morning!', 'Mein Onkel.'):
+# short phrases recur by chance; four words is where a repeated sentence stops being a phrase.
+EXCERPT_MIN_SENTENCE_WORDS = 4
+
+
+def detect_excerpts(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """A block cut short by an ellipsis whose whole sentences all stand in other kept blocks is
+    the page's own text once more, as a teaser or a summary box ('Good morning! This is the tech
+    news ... Legere will hand ove…' over the list it sums up). Its last, cut-off sentence is not
+    looked up."""
+    kept = list(view.kept())
+    excerpts = [b for b in kept if b.n_words >= settings.body_min_words and shape.is_truncated(b.text)]
+    if not excerpts:
+        return []
+    key_text = _KeyText(kept)
+    out: list[Removal] = []
+    for block in excerpts:
+        whole = shape.SENTENCE_SPLIT.split(block.text)[:-1]
+        keys = [shape.norm_key(s) for s in whole if shape.word_count(s) >= EXCERPT_MIN_SENTENCE_WORDS]
+        if keys and all(any(h.index != block.index for h in key_text.holders(k)) for k in keys):
+            out.append(Removal(block.index, "dedupe.excerpt", Category.DUPLICATE,
+                               f"its {len(keys)} sentences stand in other blocks"))
+    return out
+
+
 RULE_DETECTORS: Sequence[tuple[str, Detector]] = (
     ("no_words", detect_no_words),
     ("phrases", detect_phrases),
@@ -507,6 +542,7 @@ RULE_DETECTORS: Sequence[tuple[str, Detector]] = (
     ("menus", detect_menus),
     ("repeats", detect_repeats),
     ("pull_quotes", detect_pull_quotes),
+    ("excerpts", detect_excerpts),
 )
 
 

@@ -206,6 +206,15 @@ def is_quoted(text: str) -> bool:
     return len(t) > 2 and t[0] in _OPEN_QUOTES and t[-1] in _CLOSE_QUOTES
 
 
+# Marks a teaser or excerpt leaves where it cut the text short ('... erfuhr ich...', 'Legere will hand ove…').
+TRUNCATION_MARKS = ("...", "…", "[…]", "[...]", "(…)", "(...)")
+
+
+def is_truncated(text: str) -> bool:
+    """The block ends where an excerpt cut it short (an ellipsis as its last characters)."""
+    return text.rstrip().endswith(TRUNCATION_MARKS)
+
+
 def is_heading_shaped(text: str, settings: Settings = DEFAULT, n_words: int | None = None) -> bool:
     """Short, no sentence end except ? or !, starts like a headline. ``n_words`` is the text's
     word count when the caller has it (a block's ``n_words``)."""

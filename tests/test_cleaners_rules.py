@@ -345,6 +345,25 @@ def test_pull_quote_and_attribution_removed_body_quote_kept() -> None:
     assert body in kept(art)
 
 
+def test_lead_repeated_in_a_teaser_excerpt_is_kept_and_the_excerpt_goes() -> None:
+    lead = "Die Stadtverwaltung hat am Dienstag neue Pläne für den Ausbau der Radwege vorgestellt."
+    rest = ("Bis 2030 sollen mehr als vierzig Kilometer zusätzliche Strecken entstehen, vor allem im Norden "
+            "der Stadt. Der Gemeinderat berät im Herbst.")
+    # the same story once more, cut short, in a teaser box under the article
+    excerpt = lead + " Bis 2030 sollen mehr als vierzig Kilometer zusätzliche Strecken entstehen, vor allem im…"
+    art = clean_text(page(lead, rest, BODY_DE2, excerpt))
+    got = removed(art)
+    assert lead in kept(art), got
+    assert got.get(excerpt) == "dedupe.excerpt"
+
+
+def test_a_truncated_teaser_of_another_story_is_not_an_excerpt() -> None:
+    teaser = ("Kritiker bemängeln seit Jahren die Parkplatznot in der Altstadt. Nun will die Stadt ein neues "
+              "Parkhaus am Bahnhof bauen, doch...")
+    art = clean_text(page(BODY_DE, BODY_DE2, teaser))
+    assert removed(art).get(teaser) != "dedupe.excerpt"
+
+
 def test_short_heading_that_occurs_in_body_is_not_a_pull_quote() -> None:
     heading = "Neue Radwege"
     art = clean_text(page("Verkehr in der Stadt", BODY_DE, heading, "Neue Radwege entstehen in allen "

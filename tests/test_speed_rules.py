@@ -436,7 +436,8 @@ def plain_promo_tail(view: View, settings: Settings) -> list[Removal]:
 
 
 def plain_pull_quotes(view: View, settings: Settings) -> list[Removal]:
-    """A host is the first kept block (in order) with a longer key holding the quote's key as whole words."""
+    """A host is the first kept block (in order), not cut short by an ellipsis, with a longer key holding
+    the quote's key as whole words."""
     kept = [b for b in view.doc.blocks if b.index not in view.removals]
     out: list[Removal] = []
     for block in kept:
@@ -446,7 +447,9 @@ def plain_pull_quotes(view: View, settings: Settings) -> list[Removal]:
         if not (shape.ends_sentence(text) or shape.is_quoted(text)) or len(key.split(" ")) < 3:
             continue
         host = next(
-            (h for h in kept if h.index != block.index and len(h.key) > len(key) and f" {key} " in f" {h.key} "), None
+            (h for h in kept if h.index != block.index and len(h.key) > len(key) and f" {key} " in f" {h.key} "
+             and not shape.is_truncated(h.text)),
+            None,
         )
         if host is None:
             continue
