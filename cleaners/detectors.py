@@ -37,7 +37,8 @@ Detector = Callable[[View, PatternSet, Settings], list[Removal]]
 
 # Groups that are evidence for a detector, not line rules of their own.
 SIGNAL_GROUPS = frozenset(
-    {"consent.anchor", "consent.signal", "promo.anchor", "comments.header", "comments.author", "comments.marker"}
+    {"consent.anchor", "consent.signal", "promo.anchor", "comments.header", "comments.author", "comments.marker",
+     "recipe.quantity"}
 )
 
 

@@ -907,6 +907,46 @@ def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], se
     return out
 
 
+# What a quantity line can start with (``recipe.quantity``): a digit, a fraction sign or "ca.".
+_QUANTITY_STARTS = frozenset("0123456789½¼¾⅓⅔cC")
+
+
+def revise_ingredient_runs(
+    view: View, kept: Sequence[int], keep: Sequence[bool], patterns: PatternSet, settings: Settings
+) -> list[bool]:
+    """An ingredient list inside the article is article text: a run of at least
+    ``ingredient_min_run`` quantity lines (``recipe.quantity``; a short line between two of them
+    belongs to the run) that has kept blocks before and after it is kept whole. Its lines are
+    short and end no sentence, so the finder alone takes them for page furniture."""
+    out = list(keep)
+    if not any(out):
+        return out
+    rule = patterns.get("recipe.quantity")
+    blocks = view.doc.blocks
+    texts = [blocks[i].text for i in kept]
+    qty = [t[:1] in _QUANTITY_STARTS and rule.matches(t) is not None for t in texts]
+    if sum(qty) < settings.ingredient_min_run:
+        return out
+    first, last = out.index(True), len(out) - 1 - out[::-1].index(True)
+    gap = settings.ingredient_gap_max_words
+    j = 0
+    while j < len(kept):
+        if not qty[j]:
+            j += 1
+            continue
+        start = end = j
+        n = 0
+        while j < len(kept) and (qty[j] or (j + 1 < len(kept) and qty[j + 1] and blocks[kept[j]].n_words <= gap)):
+            if qty[j]:
+                n += 1
+                end = j
+            j += 1
+        if n >= settings.ingredient_min_run and first < start and end < last:
+            out[start : end + 1] = [True] * (end + 1 - start)
+        j = max(j, end + 1)
+    return out
+
+
 # Features named in a finder removal's detail: the ones that pushed the block hardest.
 EXPLAIN_TOP = 3
 
@@ -989,6 +1029,7 @@ def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> 
         # stands and the page is kept as the rules left it.
         return []
     keep = revise_subheadings(view, kept, keep, settings)
+    keep = revise_ingredient_runs(view, kept, keep, patterns, settings)
     first = kept[keep.index(True)]
     last = kept[len(keep) - 1 - keep[::-1].index(True)]
     drop = list(map(operator.not_, keep))

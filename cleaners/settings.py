@@ -68,6 +68,13 @@ class Settings:
     # there is no layout around the text to learn from.
     finder_min_blocks: int = 12
 
+    # A run of at least this many quantity lines ('200 g Mehl') inside the article is an ingredient
+    # list the finder keeps whole (the dev pages' ingredient lists have 5-15; 3 as for menus).
+    ingredient_min_run: int = 3
+    # Between two quantity lines, a line of at most this many words belongs to the list too (an
+    # ingredient without a quantity, 'Salz', or a part's label, 'Für den Teig:').
+    ingredient_gap_max_words: int = 4
+
     # --- menus ------------------------------------------------------------------------------
     # A run of at least this many short list items or short label lines without punctuation,
     # outside the article region, is a navigation menu (jusText treats runs of >= 3 short link

@@ -13,6 +13,10 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from cleaners import clean_text, finder
+from cleaners.model import View
+from cleaners.patterns import load as load_patterns
+from cleaners.segment import segment_text
+from cleaners.settings import DEFAULT
 
 NAMES = ("a", "b", "c")
 
@@ -157,3 +161,64 @@ def test_viterbi_matches_the_two_state_reference(scores: list[float], price: flo
 
         assert total(got) == pytest.approx(total(want), abs=1e-9)
     assert finder.viterbi([], price) == []
+
+
+# --------------------------------------------------------------------------- ingredient lists
+
+INGREDIENTS = ["Zutaten", "250 g Mehl", "1 Pck. Backpulver", "Salz", "2 EL Zucker", "500 ml Milch", "3 EL Öl"]
+STEPS = ["Mehl und Backpulver in einer Schüssel mischen, dann Salz und Zucker unterrühren.",
+         "Milch und Öl dazugeben und alles zu einem glatten Teig rühren, der zehn Minuten ruht."]
+
+
+def _revise(lines: list[str], keep: list[bool]) -> list[bool]:
+    view = View(segment_text("\n\n".join(lines)))
+    kept = view.kept_indices()
+    return finder.revise_ingredient_runs(view, kept, keep, load_patterns(), DEFAULT)
+
+
+def test_an_ingredient_list_inside_the_article_is_kept_whole() -> None:
+    lines = ["Pfannkuchen wie bei Oma", *INGREDIENTS, *STEPS]
+    keep = [True, False, False, True, False, False, True, False, True, True]
+    got = _revise(lines, keep)
+    # from the first quantity line to the last, the short line between them ('Salz') included; the
+    # label above the list is left to the finder
+    assert got == [True, False, True, True, True, True, True, True, True, True]
+
+
+@pytest.mark.parametrize(
+    "keep",
+    [
+        # the list ends the kept text: nothing after it says it belongs to the article
+        [True, False, False, False, False, False, False, False, False, False],
+        # nothing kept before it
+        [False, False, False, False, False, False, False, False, True, True],
+    ],
+)
+def test_a_quantity_run_at_the_edge_of_the_article_is_left_to_the_finder(keep: list[bool]) -> None:
+    assert _revise(["Pfannkuchen wie bei Oma", *INGREDIENTS, *STEPS], keep) == keep
+
+
+def test_two_quantity_lines_are_not_a_list() -> None:
+    lines = ["Pfannkuchen wie bei Oma", "250 g Mehl", "Salz", "500 ml Milch", *STEPS]
+    keep = [True, False, False, False, True, True]
+    assert _revise(lines, keep) == keep
+
+
+@pytest.mark.parametrize(
+    ("line", "is_quantity"),
+    [
+        ("200 g Schlagsahne", True),
+        ("1 Pck. Vanillepuddingpulver", True),
+        ("1½ teaspoons ground black pepper", True),
+        ("2-3 Zehen Knoblauch", True),
+        ("390 kcal", True),
+        ("250 g", True),
+        # numbers that head other lines: a year, a list title, a rating, a count
+        ("2020 Election", False),
+        ("30 Under 30 2019", False),
+        ("4 Sterne von 5", False),
+        ("5 Innovations Changing The Future Of Food", False),
+    ],
+)
+def test_quantity_lines(line: str, is_quantity: bool) -> None:
+    assert (load_patterns().get("recipe.quantity").matches(line) is not None) is is_quantity
