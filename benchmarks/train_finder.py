@@ -39,12 +39,14 @@ from typing import Any
 
 from cleaners import finder
 from cleaners.detectors import RULE_DETECTORS
-from cleaners.model import Document
+from cleaners.model import Document, View
+from cleaners.patterns import load as load_patterns
 from cleaners.pipeline import detect
 from cleaners.segment import segment_text
 from cleaners.settings import DEFAULT
 
 MODEL_PATH = Path(__file__).resolve().parent.parent / "cleaners" / "data" / "finder_model.json"
+PATTERNS = load_patterns()
 # Salt of the train/held-out split (independent of the scorer's own dev/hidden split).
 SPLIT_SALT = "finder-v1"
 # L2 strength on standardised features; 1.0 per 1,000 rows was flat between 0.3 and 3 on the split.
@@ -75,6 +77,7 @@ class Page:
     removed: list[bool]  # removed by a phrase rule
     labels: list[float]  # per kept block
     lang: str
+    view: View  # the rules' verdicts, for the finder's revisions (``finder.decode``)
 
     def kept_rows(self) -> Any:
         return self.rows[self.kept]
@@ -118,7 +121,7 @@ def build_pages(devset: Path, score: ModuleType) -> list[Page]:
                 if any(score.norm(w) in t for w in snip["without"] if len(score.norm(w)) > 0):
                     labels[j] = 0.0
         removed = [view.is_removed(i) for i in range(len(doc.blocks))]
-        pages.append(Page(pid, m, [b.text for b in doc.blocks], kept, rows, removed, labels, lang))
+        pages.append(Page(pid, m, [b.text for b in doc.blocks], kept, rows, removed, labels, lang, view))
     return pages
 
 
@@ -323,8 +326,10 @@ def outputs(pages: Sequence[Page], scores: dict[str, Any], switch: float, shift:
     out: dict[str, str] = {}
     for p in pages:
         z = (scores[p.pid] + shift).tolist()
-        keep = finder.viterbi(z, switch) if z else []
-        if not any(keep):
+        # as the pipeline decides (``finder.detect_non_article``): pages too short for the finder,
+        # and pages where it trusts no block, keep what the rules left
+        keep = finder.decode(p.view, p.kept, z, switch, PATTERNS, DEFAULT) if z else []
+        if len(p.kept) < DEFAULT.finder_min_blocks or not any(keep):
             keep = [True] * len(z)
         out[p.pid] = "\n\n".join(p.texts[i] for i, k in zip(p.kept, keep, strict=True) if k)
     return out

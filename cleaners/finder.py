@@ -1014,6 +1014,21 @@ def _removals(indices: list[int], rules: list[str], details: list[str]) -> list[
 _HEAD, _INLINE, _TAIL = "content.head_chrome", "content.inline_boilerplate", "content.tail_chrome"
 
 
+def decode(
+    view: View, kept: Sequence[int], z: Sequence[float], switch_penalty: float, patterns: PatternSet,
+    settings: Settings,
+) -> list[bool]:
+    """The finder's verdict on each of ``kept`` (the blocks the rules left) from their shifted
+    log-odds ``z``: the Viterbi labelling, then the revisions (subheadings, ingredient lists). All
+    False when no block is article text. The trainer (``benchmarks.train_finder``) scores its
+    operating points through this same function."""
+    keep = viterbi(z, switch_penalty)
+    if not any(keep):
+        return keep
+    keep = revise_subheadings(view, kept, keep, settings)
+    return revise_ingredient_runs(view, kept, keep, patterns, settings)
+
+
 def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
     """Blocks the content finder judges not to be article text (after the phrase rules)."""
     kept = view.kept_indices()
@@ -1023,13 +1038,11 @@ def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> 
     rows, z_all = block_scores(view, settings, model)
     shift = model.threshold_shift
     z = [z_all[i] + shift for i in kept]
-    keep = viterbi(z, model.switch_penalty)
+    keep = decode(view, kept, z, model.switch_penalty, patterns, settings)
     if not any(keep):
         # The finder never empties a page on its own: with no block it trusts, the rules' verdict
         # stands and the page is kept as the rules left it.
         return []
-    keep = revise_subheadings(view, kept, keep, settings)
-    keep = revise_ingredient_runs(view, kept, keep, patterns, settings)
     first = kept[keep.index(True)]
     last = kept[len(keep) - 1 - keep[::-1].index(True)]
     drop = list(map(operator.not_, keep))
