@@ -17,6 +17,7 @@ Rule ids produced here (besides the pattern group ids of ``cleaners/patterns/*.t
 - ``navigation.menu``: runs of short list items outside the article region;
 - ``dedupe.repeated_lead`` / ``dedupe.repeated_block``: later copies of a block;
 - ``pull_quote.repeated_sentence`` / ``pull_quote.attribution``: a pull quote and its byline.
+- ``teaser.excerpt_run``: a run of blocks cut short by an ellipsis (teasers of other stories);
 - ``dedupe.excerpt``: a block cut short by an ellipsis whose sentences all stand in other kept blocks
   (the page's own text again as a teaser or summary box).
 """
@@ -531,6 +532,35 @@ def detect_excerpts(view: View, patterns: PatternSet, settings: Settings) -> lis
     return out
 
 
+def detect_excerpt_runs(view: View, patterns: PatternSet, settings: Settings) -> list[Removal]:
+    """A run of ``teaser_excerpt_min_run`` or more blocks cut short by an ellipsis, at most
+    ``teaser_excerpt_max_gap`` other blocks apart, is a list of teasers: each an excerpt of another
+    story ('… may soon...'), the blocks between them their headlines."""
+    kept = list(view.kept())
+    cut = [shape.is_truncated(b.text) for b in kept]
+    if sum(cut) < settings.teaser_excerpt_min_run:
+        return []
+    out: list[Removal] = []
+    j = 0
+    while j < len(kept):
+        if not cut[j]:
+            j += 1
+            continue
+        start = end = j
+        n, gap = 0, 0
+        while j < len(kept) and gap <= settings.teaser_excerpt_max_gap:
+            if cut[j]:
+                n, gap, end = n + 1, 0, j
+            else:
+                gap += 1
+            j += 1
+        if n >= settings.teaser_excerpt_min_run:
+            out.extend(Removal(b.index, "teaser.excerpt_run", Category.TEASER, f"{n} excerpts cut short in a row")
+                       for b in kept[start : end + 1])
+        j = end + 1
+    return out
+
+
 RULE_DETECTORS: Sequence[tuple[str, Detector]] = (
     ("no_words", detect_no_words),
     ("phrases", detect_phrases),
@@ -544,6 +574,7 @@ RULE_DETECTORS: Sequence[tuple[str, Detector]] = (
     ("repeats", detect_repeats),
     ("pull_quotes", detect_pull_quotes),
     ("excerpts", detect_excerpts),
+    ("excerpt_runs", detect_excerpt_runs),
 )
 
 

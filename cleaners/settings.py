@@ -75,6 +75,14 @@ class Settings:
     # ingredient without a quantity, 'Salz', or a part's label, 'Für den Teig:').
     ingredient_gap_max_words: int = 4
 
+    # --- teaser lists -----------------------------------------------------------------------
+    # At least this many blocks cut short by an ellipsis in a row are a list of teasers (each an
+    # excerpt of another story); in an article, a paragraph that trails off is a single one. On the
+    # dev pages such runs of three hold no gold line and 35 leaked teaser lines.
+    teaser_excerpt_min_run: int = 3
+    # ... with at most this many other blocks between two excerpts (the teaser's own headline).
+    teaser_excerpt_max_gap: int = 1
+
     # --- menus ------------------------------------------------------------------------------
     # A run of at least this many short list items or short label lines without punctuation,
     # outside the article region, is a navigation menu (jusText treats runs of >= 3 short link

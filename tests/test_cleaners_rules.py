@@ -364,6 +364,28 @@ def test_a_truncated_teaser_of_another_story_is_not_an_excerpt() -> None:
     assert removed(art).get(teaser) != "dedupe.excerpt"
 
 
+TEASERS = [
+    ("Neues Parkhaus am Bahnhof", "Die Stadt will am Bahnhof ein Parkhaus mit 400 Plätzen bauen, doch die Anwohner..."),
+    ("Marktplatz wird umgebaut", "Ab März wird der Marktplatz für zwei Jahre zur Baustelle. Händler fürchten um…"),
+    ("Freibad öffnet früher", "Wegen der warmen Witterung öffnet das Freibad schon im April, teilte die Stadt […]"),
+]
+
+
+def test_a_run_of_truncated_teasers_goes_with_their_headlines() -> None:
+    lines = [line for pair in TEASERS for line in pair]
+    art = clean_text(page(BODY_DE, BODY_DE2, "Weitere Nachrichten", *lines))
+    got = removed(art)
+    assert all(got.get(line) == "teaser.excerpt_run" for line in lines[1:]), got
+    assert kept(art)[:2] == [BODY_DE, BODY_DE2]
+
+
+def test_one_or_two_paragraphs_that_trail_off_are_not_a_teaser_list() -> None:
+    trailing = "Ob das Geld reicht, weiß im Rathaus noch niemand. Der Kämmerer jedenfalls seufzt nur..."
+    art = clean_text(page(BODY_DE, trailing, BODY_DE2, TEASERS[0][1]))
+    assert trailing in kept(art)
+    assert "teaser.excerpt_run" not in removed(art).values()
+
+
 def test_short_heading_that_occurs_in_body_is_not_a_pull_quote() -> None:
     heading = "Neue Radwege"
     art = clean_text(page("Verkehr in der Stadt", BODY_DE, heading, "Neue Radwege entstehen in allen "
