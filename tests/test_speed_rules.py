@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cleaners import model as model_module
 from cleaners import patterns as patterns_module
 from cleaners import shape
 from cleaners.detectors import RULE_DETECTORS, SIGNAL_GROUPS
 from cleaners.model import Block, Category, Document, Removal, TextIndex, View
-from cleaners.patterns import LineMatcher, Rule, gate, load, needles, parse_groups, prefilter
+from cleaners.patterns import LineMatcher, Rule, gate, load, needles, parse_groups, pivots, prefilter
 from cleaners.segment import segment_text
 from cleaners.settings import DEFAULT, Settings
 
@@ -112,6 +113,44 @@ def test_lines_of_several_queries_equal_the_per_text_check(
     assert index.lines_containing_each(queries) == want
     shared = [(lits, limit) for lits, _ in queries for limit in (None, 0, 3)]  # the same literals, three limits
     assert index.lines_containing_each(shared) == [index.lines_containing(lits, limit) for lits, limit in shared]
+
+
+@pytest.mark.parametrize("max_hits", [0, 2, 10**6])
+@given(
+    st.lists(_index_text, max_size=12),
+    st.lists(st.tuples(st.lists(_literal, max_size=4), st.one_of(st.none(), st.integers(0, 14))), max_size=5),
+    st.dictionaries(_literal, st.text(alphabet=st.sampled_from("abc©(xi\u0307"), max_size=2), max_size=6),
+)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_lines_found_through_pivots_equal_the_plain_search(
+    monkeypatch: pytest.MonkeyPatch,
+    max_hits: int,
+    texts: list[str],
+    queries: list[tuple[list[str], int | None]],
+    drawn: dict[str, str],
+) -> None:
+    """Literals looked for among the blocks holding a pivot (their own search when the pivot is in
+    more than ``PIVOT_MAX_HITS`` blocks): the same lines as searching each literal. Drawn pivots may
+    break the rules (not inside the literal, empty, a pivot with a pivot): those are searched."""
+    monkeypatch.setattr(model_module, "PIVOT_MAX_HITS", max_hits)
+    index = TextIndex.of(texts)
+    literals = [lit for lits, _ in queries for lit in lits]
+    valid = {lit: lit[1:] for lit in literals if len(lit) > 1}  # chains ("abc" -> "bc" -> "c") are searched
+    for piv in (drawn, valid, pivots(literals), pivots([*literals, *drawn])):
+        assert index.lines_containing_each(queries, piv) == index.lines_containing_each(queries), piv
+
+
+def test_pivots_of_the_packaged_literals() -> None:
+    lits = {lit for lits, _ in MATCHER.lazy_literals for lit in lits}
+    got = pivots(lits)
+    assert MATCHER.lazy_pivots == got
+    assert {got[lit] for lit in ("(ap)", "(c)", "(dpa)", "(epa)")} == {"("}
+    assert {got[lit] for lit in ("__tcfapi", "_gaq", "_paq")} == {"_"}
+    assert {got[lit] for lit in ("síguenos", "sígue", "suscríbete")} == {"í"}
+    assert "unterstützung" not in got  # "unter" would stand in for it alone: no search saved
+    assert all(p in lit and p != lit and p not in got for lit, p in got.items())
+    assert pivots(["ab", "abc", "abd", "_x"]) == {"abc": "ab", "abd": "ab"}
+    assert pivots(["a_b", "c_d", "_"]) == {"a_b": "_", "c_d": "_"}
 
 
 def test_the_packaged_matcher_asks_for_the_literals_of_its_lazy_rules() -> None:
