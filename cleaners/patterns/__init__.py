@@ -114,10 +114,18 @@ class Rule:
     def pattern_hits(self, text: str, low: str) -> bool:
         """``hits`` for a caller that knows ``text`` is short enough and holds a required literal."""
         if self.search_parts is not None:
-            contains = low.__contains__
+            # plain loops: ``any(map(low.__contains__, lits))`` per pattern built two iterators each
+            # time, 40 % of the cost on the blocks script.code_line is tried on (nine patterns)
             for p, lits in self.search_parts:
-                if (not lits or any(map(contains, lits))) and p.search(low) is not None:
-                    return True
+                if not lits:
+                    if p.search(low) is not None:
+                        return True
+                    continue
+                for lit in lits:
+                    if lit in low:
+                        if p.search(low) is not None:
+                            return True
+                        break
             return False
         regex, subject = (self.lower, low) if self.lower is not None else (self.regex, text)
         if self.match == "full":
