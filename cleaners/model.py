@@ -118,6 +118,14 @@ class Note:
     value: str
 
 
+_NO_PIVOTS: Mapping[str, str] = MappingProxyType({})
+# Blocks holding a pivot (``TextIndex.lines_containing_each``) up to which a literal is looked for in
+# them rather than searched in the document: one search of a literal costs ~5 us a page (11 kB of
+# lower-cased text on average, 351 dev pages), a containment test 0.04-0.16 us (a block of 50-250
+# characters), so the two break even at ~30 blocks.
+PIVOT_MAX_HITS = 32
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class TextIndex:
     """The texts of a document's blocks, lower-cased once for every detector that needs them.
@@ -170,16 +178,41 @@ class TextIndex:
                 pos = joined.find(lit, starts[k + 1], end)
         return sorted(found)
 
-    def lines_containing_each(self, queries: Sequence[tuple[Iterable[str], int | None]]) -> list[list[int]]:
+    def lines_containing_each(
+        self, queries: Sequence[tuple[Iterable[str], int | None]], pivots: Mapping[str, str] = _NO_PIVOTS
+    ) -> list[list[int]]:
         """``[self.lines_containing(literals, max_chars) for literals, max_chars in queries]``, with
         one search per distinct literal (over the longest prefix a query asks for): the line rules
-        share literals ("foto", "lizenz"), and each search runs over the whole prefix."""
+        share literals ("foto", "lizenz"), and each search runs over the whole prefix.
+
+        ``pivots`` maps a literal to a shorter string it contains (not itself a key): the pivot is
+        searched instead (over the literal's prefix too), and the literal looked for in the few
+        blocks holding it (when they are few: ``PIVOT_MAX_HITS``). Several literals share a pivot
+        ("(ap)", "(dpa)" and "(c)" hold "("), and a rare single character is found 3-8x faster than
+        a longer literal (memchr; "_" vs "_gaq", "í" vs "sígue" on the dev pages)."""
         asks = [(tuple(literals), self._count_within(max_chars)) for literals, max_chars in queries]
         reach: dict[str, int] = {}
         for literals, n in asks:
             for lit in literals:
                 reach[lit] = max(reach.get(lit, 0), n)
+        derived: list[tuple[str, str, int]] = []
+        if pivots:
+            for lit, n in reach.items():
+                pivot = pivots.get(lit)
+                if pivot is not None and pivot in lit and pivot not in pivots:
+                    derived.append((lit, pivot, n))
+            for lit, pivot, n in derived:
+                del reach[lit]
+                reach[pivot] = max(reach.get(pivot, 0), n)
         ranks = {lit: self._ranks_holding(lit, n) for lit, n in reach.items()}
+        lows, order = self.lows, self.order
+        for lit, pivot, n in derived:
+            held = ranks[pivot]
+            cut = bisect_left(held, n)
+            if cut > PIVOT_MAX_HITS:  # a common pivot: a search of its own is cheaper
+                ranks[lit] = self._ranks_holding(lit, n)
+            else:
+                ranks[lit] = [k for k in held[:cut] if lit in lows[order[k]]]
         out: list[list[int]] = []
         for literals, n in asks:
             found: set[int] = set()

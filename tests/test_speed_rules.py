@@ -17,11 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cleaners import model as model_module
 from cleaners import patterns as patterns_module
 from cleaners import shape
 from cleaners.detectors import RULE_DETECTORS, SIGNAL_GROUPS
 from cleaners.model import Block, Category, Document, Removal, TextIndex, View
-from cleaners.patterns import LineMatcher, Rule, gate, load, needles, parse_groups
+from cleaners.patterns import LineMatcher, Rule, gate, load, needles, parse_groups, pivots, prefilter
 from cleaners.segment import segment_text
 from cleaners.settings import DEFAULT, Settings
 
@@ -114,15 +115,55 @@ def test_lines_of_several_queries_equal_the_per_text_check(
     assert index.lines_containing_each(shared) == [index.lines_containing(lits, limit) for lits, limit in shared]
 
 
+@pytest.mark.parametrize("max_hits", [0, 2, 10**6])
+@given(
+    st.lists(_index_text, max_size=12),
+    st.lists(st.tuples(st.lists(_literal, max_size=4), st.one_of(st.none(), st.integers(0, 14))), max_size=5),
+    st.dictionaries(_literal, st.text(alphabet=st.sampled_from("abc©(xi\u0307"), max_size=2), max_size=6),
+)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_lines_found_through_pivots_equal_the_plain_search(
+    monkeypatch: pytest.MonkeyPatch,
+    max_hits: int,
+    texts: list[str],
+    queries: list[tuple[list[str], int | None]],
+    drawn: dict[str, str],
+) -> None:
+    """Literals looked for among the blocks holding a pivot (their own search when the pivot is in
+    more than ``PIVOT_MAX_HITS`` blocks): the same lines as searching each literal. Drawn pivots may
+    break the rules (not inside the literal, empty, a pivot with a pivot): those are searched."""
+    monkeypatch.setattr(model_module, "PIVOT_MAX_HITS", max_hits)
+    index = TextIndex.of(texts)
+    literals = [lit for lits, _ in queries for lit in lits]
+    valid = {lit: lit[1:] for lit in literals if len(lit) > 1}  # chains ("abc" -> "bc" -> "c") are searched
+    for piv in (drawn, valid, pivots(literals), pivots([*literals, *drawn])):
+        assert index.lines_containing_each(queries, piv) == index.lines_containing_each(queries), piv
+
+
+def test_pivots_of_the_packaged_literals() -> None:
+    lits = {lit for lits, _ in MATCHER.lazy_literals for lit in lits}
+    got = pivots(lits)
+    assert MATCHER.lazy_pivots == got
+    assert {got[lit] for lit in ("(ap)", "(c)", "(dpa)", "(epa)")} == {"("}
+    assert {got[lit] for lit in ("__tcfapi", "_gaq", "_paq")} == {"_"}
+    assert {got[lit] for lit in ("síguenos", "sígue", "suscríbete")} == {"í"}
+    assert "unterstützung" not in got  # "unter" would stand in for it alone: no search saved
+    assert all(p in lit and p != lit and p not in got for lit, p in got.items())
+    assert pivots(["ab", "abc", "abd", "_x"]) == {"abc": "ab", "abd": "ab"}
+    assert pivots(["a_b", "c_d", "_"]) == {"a_b": "_", "c_d": "_"}
+
+
 def test_the_packaged_matcher_asks_for_the_literals_of_its_lazy_rules() -> None:
-    with_requires = [r for _, r in MATCHER.lazy if r.requires]
-    gated = [r for r in with_requires if r.gate and len(r.gate) < len(r.requires)]
+    filtered = [r for _, r in MATCHER.lazy if prefilter(r)]
+    assert MATCHER.lazy_filtered == tuple(bool(prefilter(r)) for _, r in MATCHER.lazy)
+    assert {r.id for r in filtered} > {r.id for _, r in MATCHER.lazy if r.requires}  # needles of search groups
+    gated = [r for r in filtered if r.gate and len(r.gate) < len(prefilter(r))]
     assert {r.id for r in gated} >= {"caption.trailing_credit"}
     # rules with literals whose patterns name their first characters go through the unions instead
-    assert not {"caption.credit_label", "caption.source_label"} & {r.id for r in with_requires}
-    asked = [(r.gate if r in gated else r.requires, r.max_chars) for r in with_requires]
+    assert not {"caption.credit_label", "caption.source_label"} & {r.id for r in filtered}
+    asked = [(r.gate if r in gated else prefilter(r), r.max_chars) for r in filtered]
     assert MATCHER.cased_gated and MATCHER.lazy_literals == (*asked, ((":",), MATCHER.cased_max))
-    assert MATCHER.lazy_recheck == tuple(r.requires if r in gated else () for r in with_requires)
+    assert MATCHER.lazy_recheck == tuple(prefilter(r) if r in gated else () for r in filtered)
     assert len({lit for lits, _ in MATCHER.lazy_literals for lit in lits}) < sum(
         len(lits) for lits, _ in MATCHER.lazy_literals
     )  # rules share literals: what searching each once saves
@@ -196,6 +237,12 @@ category = "ad"
 match = "start"
 max_chars = 3
 patterns = ['ab', 'mehr', 'x']
+
+[k.search_open]
+rationale = "r"
+category = "ad"
+match = "search"
+patterns = ['\d{3}', 'ww']
 """
 CUSTOM = parse_groups({"t.toml": _GROUPS})
 _custom_text = st.text(alphabet=st.sampled_from("mehrzu thaxybcnigeFoBRQqKkſİı\u0307\u212a1 \n"), max_size=16)
@@ -218,14 +265,19 @@ def test_scan_of_a_hand_made_set_equals_the_plain_scan(
 def test_hand_made_set_covers_its_cases() -> None:
     matcher = LineMatcher.build(list(CUSTOM.rules.values()))
     texts = ["mehr zum thema", "Mehr Bilder", "eine Anzeige", "FOOBar", "fooBAR", "abc", "QQ", "qq", "aac",
-             "zz1", "", "x", "ſx", "abcx", "bcx", "İx", "kx", "abb", "mehr", "ab", "me"]
+             "zz1", "", "x", "ſx", "abcx", "bcx", "İx", "kx", "abb", "mehr", "ab", "me", "123"]
     assert matcher.rules[0].id == "a0.required" and all(r.id != "a0.required" for _, r in matcher.lazy)
+    # a search group without ``requires`` is prefiltered by its needles when every pattern has some
+    filtered = {r.id: f for (_, r), f in zip(matcher.lazy, matcher.lazy_filtered, strict=True)}
+    assert filtered["e.search"] and not filtered["k.search_open"]
+    assert prefilter(CUSTOM.get("e.search")) == ("k", "s", "x", "zz")
     got = {t: r for i, r, _ in fast_scan(matcher, texts) for t in [texts[i]]}
     assert got == {
         "mehr zum thema": "a.full", "Mehr Bilder": "b.start", "eine Anzeige": "c.search", "FOOBar": "d.cased",
         "abc": "a.full", "QQ": "h.start_cased", "aac": "i.backref", "zz1": "e.search", "": "f.nullable",
         "x": "j.late", "ſx": "e.search", "bcx": "g.any", "abcx": "b.start", "kx": "e.search",
         "abb": "a0.required", "mehr": "a0.required", "ab": "a.full",  # "ab", "me": a0 without its literals
+        "123": "k.search_open",
     }
     assert fast_scan(matcher, texts) == plain_scan(matcher, texts)
 
@@ -342,6 +394,31 @@ def test_split_search_equals_the_whole_alternation(rule: Rule, data: st.DataObje
     for text in (matching, matching.upper(), data.draw(_line), data.draw(st.text(alphabet=AWKWARD, max_size=20))):
         low = text.lower()
         assert rule.pattern_hits(text, low) == (rule.lower.search(low) is not None), (rule.id, text)
+
+
+NEEDLED = [r for r in PS.rules.values() if not r.requires and prefilter(r)]
+
+
+def test_search_groups_without_requires_are_prefiltered_by_their_needles() -> None:
+    assert {"ad.affiliate_disclosure", "newsletter.email_prompt"} <= {r.id for r in NEEDLED}
+    assert prefilter(PS.get("ad.affiliate_disclosure")) == ("commission", "compensation", "provision")
+    assert prefilter(PS.get("script.code_line")) == PS.get("script.code_line").requires
+    assert prefilter(PS.get("teaser.related")) == ()  # a full-mode group: no search parts
+
+
+@pytest.mark.parametrize("rule", NEEDLED, ids=[r.id for r in NEEDLED])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_blocks_without_a_needle_fail_pattern_hits(rule: Rule, data: st.DataObject) -> None:
+    """The matcher only tries a needle-prefiltered group on the blocks holding a needle: every
+    block ``pattern_hits`` accepts (texts its patterns match, upper-cased, random) holds one."""
+    assert rule.search_parts is not None
+    pattern = data.draw(st.sampled_from([p for p, _ in rule.search_parts]))
+    matching = data.draw(st.from_regex(pattern, alphabet=st.characters(exclude_categories=["Cs"])))
+    for text in (matching, matching.upper(), data.draw(_line), data.draw(st.text(alphabet=AWKWARD, max_size=20))):
+        low = text.lower()
+        if rule.pattern_hits(text, low):
+            assert any(lit in low for lit in prefilter(rule)), (rule.id, text)
 
 
 # --------------------------------------------------------------------------- rule detectors
