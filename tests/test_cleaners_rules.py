@@ -802,6 +802,11 @@ def test_comment_section_and_share_prompt_near_misses(line: str, rule: str) -> N
         (BODY_DE, "Abgelegt unter: Archiv, Radwege", "tags.category_line"),
         (BODY_EN, "Filed under: Transport, City Hall", "tags.category_line"),
         (BODY_EN, "Posted in Transport, Cycling", "tags.category_line"),
+        (BODY_EN, "Follow Example News on Instagram, Facebook and YouTube.", "social.follow"),
+        (BODY_DE, "Folgen Sie der Redaktion auf Instagram", "social.follow"),
+        (BODY_EN, 'renderExternalContent("https://video.example.com/embed/abc123")', "script.code_line"),
+        (BODY_EN, "adSlots.render('sidebar_300x250');", "script.code_line"),
+        (BODY_EN, "Related Tags:", "tags.label"),
         # the prompt shown instead of a comment form
         (BODY_DE, "Sie müssen sich einloggen, um sich an einer Diskussion beteiligen zu können.", "comments.form"),
         (BODY_EN, "You must be logged in to post a comment.", "comments.form"),
@@ -841,6 +846,10 @@ def test_agency_credit_takes_its_caption_along() -> None:
          "caption.trailing_agency"),
         # a byline names the agency after a comma, not a slash
         ("Jane Example, Associated Press", "caption.agency_credit"),
+        # a label with a count, a name with a bracket: not call statements
+        ("Kommentare(12)", "script.code_line"),
+        ("Sources (2)", "script.code_line"),
+        ("Followers of the club met on Sunday to discuss the new stadium.", "social.follow"),
         # prose that starts like a category line or a login prompt
         ("Kategorie: Die Stadt hat am Dienstag die erste Strecke eröffnet.", "tags.category_line"),
         ("Posted in 2019, the video was seen by millions.", "tags.category_line"),
