@@ -914,10 +914,11 @@ _QUANTITY_STARTS = frozenset("0123456789½¼¾⅓⅔cC")
 def revise_ingredient_runs(
     view: View, kept: Sequence[int], keep: Sequence[bool], patterns: PatternSet, settings: Settings
 ) -> list[bool]:
-    """An ingredient list inside the article is article text: a run of at least
+    """An ingredient list of the article is article text: a run of at least
     ``ingredient_min_run`` quantity lines (``recipe.quantity``; a short line between two of them
-    belongs to the run) that has kept blocks before and after it is kept whole. Its lines are
-    short and end no sentence, so the finder alone takes them for page furniture."""
+    belongs to the run) is kept whole when it sits inside the kept text, or when kept text (the
+    preparation steps) follows within ``ingredient_reach`` blocks. Its lines are short and end no
+    sentence, so the finder alone takes them for page furniture."""
     out = list(keep)
     if not any(out):
         return out
@@ -941,7 +942,9 @@ def revise_ingredient_runs(
                 n += 1
                 end = j
             j += 1
-        if n >= settings.ingredient_min_run and first < start and end < last:
+        inside = first < start and end < last
+        leads_in = any(out[end + 1 : end + 1 + settings.ingredient_reach])
+        if n >= settings.ingredient_min_run and (inside or leads_in):
             out[start : end + 1] = [True] * (end + 1 - start)
         j = max(j, end + 1)
     return out

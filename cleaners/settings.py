@@ -74,6 +74,9 @@ class Settings:
     # Between two quantity lines, a line of at most this many words belongs to the list too (an
     # ingredient without a quantity, 'Salz', or a part's label, 'Für den Teig:').
     ingredient_gap_max_words: int = 4
+    # A list that leads into kept text this many blocks after its last line is the recipe's too (on
+    # the dev recipe pages 3-4 lines of nutrition facts sit between the list and the steps).
+    ingredient_reach: int = 5
 
     # --- teaser lists -----------------------------------------------------------------------
     # At least this many blocks cut short by an ellipsis in a row are a list of teasers (each an

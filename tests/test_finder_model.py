@@ -3,6 +3,7 @@ explanations (gradient x distance from the training mean) are exact where the ne
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import json
 
@@ -190,12 +191,21 @@ def test_an_ingredient_list_inside_the_article_is_kept_whole() -> None:
     [
         # the list ends the kept text: nothing after it says it belongs to the article
         [True, False, False, False, False, False, False, False, False, False],
-        # nothing kept before it
-        [False, False, False, False, False, False, False, False, True, True],
+        # nothing kept before it, and the kept text starts too far below it
+        [False, False, False, False, False, False, False, False, False, True],
     ],
 )
 def test_a_quantity_run_at_the_edge_of_the_article_is_left_to_the_finder(keep: list[bool]) -> None:
-    assert _revise(["Pfannkuchen wie bei Oma", *INGREDIENTS, *STEPS], keep) == keep
+    lines = ["Pfannkuchen wie bei Oma", *INGREDIENTS, *STEPS]
+    settings_ = dataclasses.replace(DEFAULT, ingredient_reach=1)
+    view = View(segment_text("\n\n".join(lines)))
+    assert finder.revise_ingredient_runs(view, view.kept_indices(), keep, load_patterns(), settings_) == keep
+
+
+def test_a_list_that_leads_into_the_kept_steps_is_kept() -> None:
+    lines = ["Pfannkuchen wie bei Oma", *INGREDIENTS, *STEPS]
+    keep = [False, False, False, False, False, False, False, False, True, True]
+    assert _revise(lines, keep) == [False, False, True, True, True, True, True, True, True, True]
 
 
 def test_two_quantity_lines_are_not_a_list() -> None:
