@@ -199,6 +199,8 @@ def _first_of(items: _Items) -> tuple[frozenset[str] | None, bool]:
             got = _class_chars(av)
             return (None if got is None else frozenset(chars | got)), False
         if op is _sre_c.SUBPATTERN:
+            if av[1] & re.IGNORECASE:  # (?i:...): its literals match other cases too ('ſ' matches 's')
+                return None, False
             first, nullable = _first_of(av[-1])
         elif op is _sre_c.BRANCH:
             parts = [_first_of(alt) for alt in av[1]]
@@ -223,8 +225,11 @@ def first_chars(pattern: str) -> frozenset[str] | None:
     """The characters a match of ``pattern`` (case-sensitive) can start with; None: any, or the
     pattern can match the empty string."""
     try:
-        first, nullable = _first_of(_sre_parse.parse(pattern, re.UNICODE))
+        parsed = _sre_parse.parse(pattern, re.UNICODE)
+        first, nullable = _first_of(parsed)
     except (re.error, RecursionError, TypeError, IndexError):
+        return None
+    if parsed.state.flags & re.IGNORECASE:  # a leading (?i): any case of the characters
         return None
     return None if nullable else first
 
