@@ -109,7 +109,10 @@ def test_first_chars_of_patterns() -> None:
     got = first_chars(r"(?:foto|bild)?\s*©")
     assert got is not None and {"f", "b", "©", " ", "\u00a0"} <= got
     assert first_chars(r".{0,5}x") is None  # any character
-    assert first_chars(r"\d+ min") is None  # a digit class is not enumerated
+    digits = frozenset(c for c in map(chr, range(0x110000)) if re.fullmatch(r"\d", c))
+    assert first_chars(r"\d+ min") == digits  # all 660 Unicode digits, as re's \d on str
+    assert first_chars(r"[\d.]x") == digits | {"."}
+    assert first_chars(r"\w+") is None  # a word class is not enumerated
     assert first_chars(r"a?") is None  # can match the empty string
     assert first_chars(r"[a-c]x|y") == frozenset("abcy")
 

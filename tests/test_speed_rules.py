@@ -243,9 +243,19 @@ rationale = "r"
 category = "ad"
 match = "search"
 patterns = ['\d{3}', 'ww']
+
+[l.digits]
+rationale = "r"
+category = "ad"
+patterns = ['\d+\s?k', '[\d.]x']
+
+[m.folded]
+rationale = "r"
+category = "ad"
+patterns = ['(?i:ſ)q', 'x(?i:ſ)|(?i:ſ)y']
 """
 CUSTOM = parse_groups({"t.toml": _GROUPS})
-_custom_text = st.text(alphabet=st.sampled_from("mehrzu thaxybcnigeFoBRQqKkſİı\u0307\u212a1 \n"), max_size=16)
+_custom_text = st.text(alphabet=st.sampled_from("mehrzu thaxybcnigeFoBRQqKksſİı\u0307\u212a1\u0663. \n"), max_size=16)
 
 
 @pytest.mark.parametrize("min_alternatives", [0, 4, 10**6])
@@ -265,7 +275,8 @@ def test_scan_of_a_hand_made_set_equals_the_plain_scan(
 def test_hand_made_set_covers_its_cases() -> None:
     matcher = LineMatcher.build(list(CUSTOM.rules.values()))
     texts = ["mehr zum thema", "Mehr Bilder", "eine Anzeige", "FOOBar", "fooBAR", "abc", "QQ", "qq", "aac",
-             "zz1", "", "x", "ſx", "abcx", "bcx", "İx", "kx", "abb", "mehr", "ab", "me", "123"]
+             "zz1", "", "x", "ſx", "abcx", "bcx", "İx", "kx", "abb", "mehr", "ab", "me", "123", "12 k", ".x",
+             "\u0663x", "sy", "Sq"]
     assert matcher.rules[0].id == "a0.required" and all(r.id != "a0.required" for _, r in matcher.lazy)
     # a search group without ``requires`` is prefiltered by its needles when every pattern has some
     filtered = {r.id: f for (_, r), f in zip(matcher.lazy, matcher.lazy_filtered, strict=True)}
@@ -277,7 +288,8 @@ def test_hand_made_set_covers_its_cases() -> None:
         "abc": "a.full", "QQ": "h.start_cased", "aac": "i.backref", "zz1": "e.search", "": "f.nullable",
         "x": "j.late", "ſx": "e.search", "bcx": "g.any", "abcx": "b.start", "kx": "e.search",
         "abb": "a0.required", "mehr": "a0.required", "ab": "a.full",  # "ab", "me": a0 without its literals
-        "123": "k.search_open",
+        "123": "k.search_open", "12 k": "l.digits", ".x": "l.digits", "\u0663x": "l.digits",
+        "sy": "m.folded", "Sq": "m.folded",  # on the lower case, (?i:ſ) matches "s"
     }
     assert fast_scan(matcher, texts) == plain_scan(matcher, texts)
 
@@ -370,6 +382,43 @@ def test_every_match_holds_a_gate_literal(pattern: str, texts: list[str]) -> Non
         for text in texts:
             if lits and regex.search(text) is not None:
                 assert any(lit in text.lower() for lit in lits), (pattern, lits, text)
+
+
+# --------------------------------------------------------------------------- first characters
+
+_first_atom = st.sampled_from([
+    *"abſİk.", "\u0663", r"\s", r"\d", r"\w", "[ab]", "[\\d.]", "[^a]", r"\b", "^", "$", "(?=a)", "(?a:\\d)",
+    "(?i:ſ)", "(?i:k)",
+])
+
+
+@given(
+    st.recursive(
+        _first_atom,
+        lambda inner: st.one_of(
+            st.lists(inner, min_size=1, max_size=4).map("".join),
+            st.lists(inner, min_size=2, max_size=3).map(lambda xs: "(?:" + "|".join(xs) + ")"),
+            st.tuples(inner, st.sampled_from(["*", "+", "?", "{2}", "{0,2}", "+?"])).map(lambda t: f"(?:{t[0]}){t[1]}"),
+        ),
+        max_leaves=8,
+    ),
+    st.lists(st.text(alphabet=st.sampled_from("abſİk.1\u0663\u0967 \u00a0x_sK\u212a"), max_size=6), max_size=12),
+)
+@settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_match_starts_with_a_first_char(pattern: str, texts: list[str]) -> None:
+    """A text a pattern matches at its start begins with one of its ``first_chars`` (None: any), with the
+    digit and space classes enumerated (Unicode digits like U+0663 and U+0967 included), and
+    case-insensitive groups, whose 'ſ' also matches 's', left open."""
+    first = patterns_module.first_chars(pattern)
+    regex = re.compile(pattern, re.UNICODE)
+    for text in texts:
+        # any match at the start (not only a full one: far more of the random texts have one)
+        if first is not None and regex.match(text) is not None:
+            assert text[:1] in first, (pattern, text)
+
+
+def test_no_decimal_digit_past_max_digit() -> None:
+    assert not any(chr(c).isdecimal() for c in range(patterns_module.MAX_DIGIT + 1, 0x110000))
 
 
 SPLIT = [r for r in PS.rules.values() if r.search_parts is not None]

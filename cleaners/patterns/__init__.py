@@ -159,6 +159,15 @@ DISPATCH_MAX_CLASS = 64
 # Highest code point of a Unicode whitespace character (U+3000 IDEOGRAPHIC SPACE): \s is enumerable.
 _MAX_SPACE = 0x3000
 _SPACES = frozenset(chr(c) for c in range(_MAX_SPACE + 1) if chr(c).isspace())
+# Highest code point of a Unicode decimal digit (U+1FBF9 SEGMENTED DIGIT NINE, Unicode 14 of Python
+# 3.11; a test checks no later one exists): \d on str is ``str.isdecimal``, 660 characters (6 ms to
+# list at import). Enumerated, the date and count patterns that start with \d (metadata.date_line,
+# comments.section_label) leave the unions of the other first characters: they were in all of
+# them, 9 of the 62 alternatives of the "s" union.
+MAX_DIGIT = 0x1FBF9
+_DIGITS = frozenset(chr(c) for c in range(MAX_DIGIT + 1) if chr(c).isdecimal())
+_SPACE_CATEGORIES = (_sre_c.CATEGORY_SPACE, _sre_c.CATEGORY_UNI_SPACE)  # str: Unicode \s
+_DIGIT_CATEGORIES = (_sre_c.CATEGORY_DIGIT, _sre_c.CATEGORY_UNI_DIGIT)  # str: Unicode \d
 _Items = Iterable[tuple[Any, Any]]
 
 
@@ -169,9 +178,11 @@ def _class_chars(items: _Items) -> frozenset[str] | None:
             chars.add(chr(av))
         elif op is _sre_c.RANGE and av[1] - av[0] < DISPATCH_MAX_CLASS:
             chars.update(chr(c) for c in range(av[0], av[1] + 1))
-        elif op is _sre_c.CATEGORY and av in (_sre_c.CATEGORY_SPACE, _sre_c.CATEGORY_UNI_SPACE):  # str: Unicode \s
+        elif op is _sre_c.CATEGORY and av in _SPACE_CATEGORIES:
             chars.update(_SPACES)
-        else:  # negated sets, digit/word categories, big ranges: not worth enumerating
+        elif op is _sre_c.CATEGORY and av in _DIGIT_CATEGORIES:
+            chars.update(_DIGITS)
+        else:  # negated sets, word categories, big ranges: not worth enumerating
             return None
     return frozenset(chars)
 
@@ -188,6 +199,8 @@ def _first_of(items: _Items) -> tuple[frozenset[str] | None, bool]:
             got = _class_chars(av)
             return (None if got is None else frozenset(chars | got)), False
         if op is _sre_c.SUBPATTERN:
+            if av[1] & re.IGNORECASE:  # (?i:...): its literals match other cases too ('ſ' matches 's')
+                return None, False
             first, nullable = _first_of(av[-1])
         elif op is _sre_c.BRANCH:
             parts = [_first_of(alt) for alt in av[1]]
@@ -212,8 +225,11 @@ def first_chars(pattern: str) -> frozenset[str] | None:
     """The characters a match of ``pattern`` (case-sensitive) can start with; None: any, or the
     pattern can match the empty string."""
     try:
-        first, nullable = _first_of(_sre_parse.parse(pattern, re.UNICODE))
+        parsed = _sre_parse.parse(pattern, re.UNICODE)
+        first, nullable = _first_of(parsed)
     except (re.error, RecursionError, TypeError, IndexError):
+        return None
+    if parsed.state.flags & re.IGNORECASE:  # a leading (?i): any case of the characters
         return None
     return None if nullable else first
 
@@ -432,8 +448,18 @@ class CharUnions:
         def starting(c: str | None) -> list[tuple[int, Rule, list[str]]]:
             return [(k, r, [p for p in ps if _may_start(starts[p], c)]) for k, r, ps in parts]
 
-        by_char = {c: RuleUnion.build(starting(c), flags) for c in chars}
-        return cls(by_char, RuleUnion.build(starting(None), flags), True)
+        # characters whose alternatives are the same (the 660 digits) share one compiled union
+        built: dict[tuple[tuple[str, ...], ...], RuleUnion | None] = {}
+
+        def union(c: str | None) -> RuleUnion | None:
+            chosen = starting(c)
+            key = tuple(tuple(ps) for _, _, ps in chosen)
+            if key not in built:
+                built[key] = RuleUnion.build(chosen, flags)
+            return built[key]
+
+        by_char = {c: union(c) for c in chars}
+        return cls(by_char, union(None), True)
 
     def first_rules(self, lows: Sequence[str], positions: Sequence[int], best: dict[int, int]) -> None:
         """Set ``best[i]``, for each of ``positions`` some rule covers, to the first such rule."""
