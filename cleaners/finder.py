@@ -907,6 +907,8 @@ def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], se
     return out
 
 
+# A quantity line of this many words is the number and its unit alone ('200 g', '1 Pck.').
+BARE_QUANTITY_WORDS = 2
 # What a quantity line can start with (``recipe.quantity``): a digit, a fraction sign or "ca.".
 _QUANTITY_STARTS = frozenset("0123456789½¼¾⅓⅔cC")
 
@@ -929,7 +931,19 @@ def revise_ingredient_runs(
     if sum(qty) < settings.ingredient_min_run:
         return out
     first, last = out.index(True), len(out) - 1 - out[::-1].index(True)
-    gap = settings.ingredient_gap_max_words
+    short = [blocks[i].n_words <= settings.ingredient_gap_max_words for i in kept]
+    reach = settings.ingredient_gap_max_lines
+
+    def bridged(j: int) -> bool:
+        # up to ``reach`` short lines, then a quantity line: still the list ('1 Pck.', 'Dr. Oetker
+        # Vanillin-Zucker', 'Belag:', '25 g')
+        for k in range(j, min(j + reach, len(kept))):
+            if not short[k]:
+                return False
+            if k + 1 < len(kept) and qty[k + 1]:
+                return True
+        return False
+
     j = 0
     while j < len(kept):
         if not qty[j]:
@@ -937,11 +951,14 @@ def revise_ingredient_runs(
             continue
         start = end = j
         n = 0
-        while j < len(kept) and (qty[j] or (j + 1 < len(kept) and qty[j + 1] and blocks[kept[j]].n_words <= gap)):
+        while j < len(kept) and (qty[j] or bridged(j)):
             if qty[j]:
                 n += 1
                 end = j
             j += 1
+        # a bare quantity ('200 g') ending the list has its ingredient on the next line
+        if end + 1 < len(kept) and blocks[kept[end]].n_words <= BARE_QUANTITY_WORDS and short[end + 1]:
+            end += 1
         inside = first < start and end < last
         leads_in = any(out[end + 1 : end + 1 + settings.ingredient_reach])
         if n >= settings.ingredient_min_run and (inside or leads_in):

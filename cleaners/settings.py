@@ -74,6 +74,9 @@ class Settings:
     # Between two quantity lines, a line of at most this many words belongs to the list too (an
     # ingredient without a quantity, 'Salz', or a part's label, 'Für den Teig:').
     ingredient_gap_max_words: int = 4
+    # ... and up to this many such lines in a row (split layouts put the quantity and the ingredient
+    # on lines of their own, and a part's label follows: '1 Pck.', 'Vanillin-Zucker', 'Belag:').
+    ingredient_gap_max_lines: int = 2
     # A list that leads into kept text this many blocks after its last line is the recipe's too (on
     # the dev recipe pages 3-4 lines of nutrition facts sit between the list and the steps).
     ingredient_reach: int = 5

@@ -232,3 +232,13 @@ def test_two_quantity_lines_are_not_a_list() -> None:
 )
 def test_quantity_lines(line: str, is_quantity: bool) -> None:
     assert (load_patterns().get("recipe.quantity").matches(line) is not None) is is_quantity
+
+
+def test_a_split_list_with_part_labels_is_one_list() -> None:
+    # quantity and ingredient on lines of their own, a part's label between the parts
+    lines = ["Muffins", "Für den Teig:", "250 g", "Mehl", "1 Pck.", "Trockenbackhefe", "Belag:", "25 g", "Butter",
+             "50 g", "Schlagsahne", *STEPS]
+    keep = [True] + [False] * 10 + [True, True]
+    got = _revise(lines, keep)
+    # from the first quantity line to the ingredient under the last one
+    assert got == [True, False] + [True] * 9 + [True, True]
