@@ -540,24 +540,13 @@ def detect_excerpt_runs(view: View, patterns: PatternSet, settings: Settings) ->
     cut = [shape.is_truncated(b.text) for b in kept]
     if sum(cut) < settings.teaser_excerpt_min_run:
         return []
+    gap = settings.teaser_excerpt_max_gap
     out: list[Removal] = []
-    j = 0
-    while j < len(kept):
-        if not cut[j]:
-            j += 1
-            continue
-        start = end = j
-        n, gap = 0, 0
-        while j < len(kept) and gap <= settings.teaser_excerpt_max_gap:
-            if cut[j]:
-                n, gap, end = n + 1, 0, j
-            else:
-                gap += 1
-            j += 1
+    # an other block continues the run when an excerpt follows within ``gap`` blocks
+    for start, end, n in shape.marked_runs(cut, lambda j: any(cut[j + 1 : j + 1 + gap])):
         if n >= settings.teaser_excerpt_min_run:
             out.extend(Removal(b.index, "teaser.excerpt_run", Category.TEASER, f"{n} excerpts cut short in a row")
                        for b in kept[start : end + 1])
-        j = end + 1
     return out
 
 

@@ -944,18 +944,7 @@ def revise_ingredient_runs(
                 return True
         return False
 
-    j = 0
-    while j < len(kept):
-        if not qty[j]:
-            j += 1
-            continue
-        start = end = j
-        n = 0
-        while j < len(kept) and (qty[j] or bridged(j)):
-            if qty[j]:
-                n += 1
-                end = j
-            j += 1
+    for start, end, n in shape.marked_runs(qty, bridged):
         # a bare quantity ('200 g') ending the list has its ingredient on the next line
         if end + 1 < len(kept) and blocks[kept[end]].n_words <= BARE_QUANTITY_WORDS and short[end + 1]:
             end += 1
@@ -963,7 +952,6 @@ def revise_ingredient_runs(
         leads_in = any(out[end + 1 : end + 1 + settings.ingredient_reach])
         if n >= settings.ingredient_min_run and (inside or leads_in):
             out[start : end + 1] = [True] * (end + 1 - start)
-        j = max(j, end + 1)
     return out
 
 

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 from cleaners.settings import DEFAULT, Settings
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Sequence
+
     from cleaners.model import Block
 
 # Scripts written without spaces between words (kana and CJK ideographs): a run of them is not one
@@ -238,3 +240,23 @@ def block_is_heading_shaped(block: Block, settings: Settings = DEFAULT) -> bool:
 def block_is_prose(block: Block, settings: Settings = DEFAULT) -> bool:
     """:func:`is_prose` on a block, using its precomputed word count."""
     return block.n_words >= settings.body_min_words and ends_sentence(block.text)
+
+
+def marked_runs(marked: Sequence[bool], bridges: Callable[[int], bool]) -> Iterator[tuple[int, int, int]]:
+    """Runs of marked positions (teaser excerpts, quantity lines): each run starts and ends at a
+    marked position, and an unmarked position inside it is one ``bridges`` accepts. Yields
+    ``(start, end, marked count)``, ``end`` inclusive, in order; a run resumes the scan after its end."""
+    j, n = 0, len(marked)
+    while j < n:
+        if not marked[j]:
+            j += 1
+            continue
+        start = end = j
+        count = 0
+        while j < n and (marked[j] or bridges(j)):
+            if marked[j]:
+                count += 1
+                end = j
+            j += 1
+        yield start, end, count
+        j = max(j, end + 1)

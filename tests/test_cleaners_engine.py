@@ -225,3 +225,20 @@ def test_title_recovered_from_head_chrome_is_a_headline_not_a_menu_label() -> No
     for head in (["Contact Us"], ["Kontakt", "Contact Us"]):
         art = clean_text("\n\n".join([*menu, "Contact Us", *head, *body, *menu]))
         assert art.title != "Contact Us"
+
+
+@given(st.lists(st.booleans(), max_size=40), st.integers(min_value=0, max_value=3))
+def test_marked_runs_are_maximal_runs_bridged_by_short_gaps(marked: list[bool], gap: int) -> None:
+    """``shape.marked_runs`` with 'a marked position within ``gap`` after' as the bridge: the runs are
+    exactly the maximal stretches from marked to marked with at most ``gap`` unmarked positions in a
+    row (the plain definition, by splitting the marked positions where they lie too far apart)."""
+    got = list(shape.marked_runs(marked, lambda j: any(marked[j + 1 : j + 1 + gap])))
+    at = [i for i, m in enumerate(marked) if m]
+    want: list[tuple[int, int, int]] = []
+    for i in at:
+        if want and i - want[-1][1] - 1 <= gap:
+            start, _, n = want[-1]
+            want[-1] = (start, i, n + 1)
+        else:
+            want.append((i, i, 1))
+    assert got == want
