@@ -909,8 +909,6 @@ def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], se
 
 # A quantity line of this many words is the number and its unit alone ('200 g', '1 Pck.').
 BARE_QUANTITY_WORDS = 2
-# What a quantity line can start with (``recipe.quantity``): a digit, a fraction sign or "ca.".
-_QUANTITY_STARTS = frozenset("0123456789½¼¾⅓⅔cC")
 
 
 def revise_ingredient_runs(
@@ -924,10 +922,12 @@ def revise_ingredient_runs(
     out = list(keep)
     if not any(out):
         return out
-    rule = patterns.get("recipe.quantity")
     blocks = view.doc.blocks
-    texts = [blocks[i].text for i in kept]
-    qty = [t[:1] in _QUANTITY_STARTS and rule.matches(t) is not None for t in texts]
+    index = view.doc.text_index()
+    # the group's own matcher, on the page's shared index (its first-character dispatch tries
+    # the pattern only on blocks starting with a digit, a fraction sign or 'ca.')
+    quantity = patterns.blocks_matching("recipe.quantity", index.texts, index)
+    qty = [i in quantity for i in kept]
     if sum(qty) < settings.ingredient_min_run:
         return out
     first, last = out.index(True), len(out) - 1 - out[::-1].index(True)
