@@ -2,17 +2,17 @@
 
 Two passes, as jusText does, with features a text dump still carries:
 
-1. *classify*: every block gets a probability of being article text from a small model (a
-   one-hidden-layer net, or logistic regression; see ``Scorer``) over its shape (length, sentence
+1. *classify*: every block gets a probability of being article text from a small model (logistic
+   regression; the code also scores nets and trees, see ``Scorer``) over its shape (length, sentence
    end, stop-word density in the page's language, title-case share, code punctuation, list
    marker, ...) and its context (position, prose density around it, neighbours' shape, whether a
    phrase rule fired next to it, how often the line repeats on the page);
-2. *revise*: a second model scores every block again from the first pass's probabilities around
-   it, then a two-state Viterbi pass over the block sequence (article / boilerplate) with a price
-   for every switch makes short blocks follow their neighbours, so the article comes out as one
-   or a few contiguous regions; what lies before the first and after the last article block is
-   head and tail chrome. Headline-shaped blocks between article blocks are then taken back as
-   subheadings.
+2. *revise*: a second model (boosted oblivious trees; see ``Trees``) scores every block again
+   from the first pass's probabilities around it, then a two-state Viterbi pass over the block
+   sequence (article / boilerplate) with a price for every switch makes short blocks follow their
+   neighbours, so the article comes out as one or a few contiguous regions; what lies before the
+   first and after the last article block is head and tail chrome. Headline-shaped blocks between
+   article blocks are then taken back as subheadings.
 
 The model is a small JSON file (``cleaners/data/finder_model.json``) built by
 ``python -m benchmarks.train_finder`` from the dev set only; every removal it makes still names
@@ -127,11 +127,109 @@ class MLP:
         return np.asarray(grad * (rows - self.mean), dtype=np.float64)
 
 
-Scorer = Linear | MLP
+@dataclass(frozen=True, slots=True, eq=False)
+class Trees:
+    """Boosted *oblivious* trees (``benchmarks/gbdt.py`` fits them): every node on a level of a tree
+    asks the same question, ``x[feature] > threshold``, so a tree of depth ``d`` is ``d`` such pairs
+    and ``2**d`` leaf values, and the leaf a row lands in is the number whose bit ``k`` is the
+    answer on level ``k``. The log-odds are ``base`` plus each tree's leaf value; all trees are
+    scored at once (one column gather, one comparison, one lookup). Past the last threshold seen in
+    training a feature changes nothing, so a tree never extrapolates.
+
+    ``weights`` is the training (hessian) mass of every leaf, which gives every inner node its
+    mean value: a feature's contribution to a row is, summed over the levels that test it, the
+    change from a node's mean to the mean of the child the row goes to (Saabas' path
+    attribution), so the contributions add up to the score minus the trees' mean."""
+
+    names: tuple[str, ...]
+    base: float
+    features: NDArray[np.intp]  # trees x depth
+    thresholds: NDArray[np.float64]  # trees x depth
+    values: NDArray[np.float64]  # trees x 2**depth
+    weights: NDArray[np.float64]  # trees x 2**depth
+
+    # For scoring: the distinct (feature, threshold) questions (trees share most: the shipped
+    # stage 2 asks 216 distinct ones in 600 places), and for every level and tree, which one it
+    # asks, level-major so that a level's answers for all trees are one contiguous slice.
+    _question_features: NDArray[np.intp] = field(init=False, repr=False)
+    _question_thresholds: NDArray[np.float64] = field(init=False, repr=False)
+    _asked: NDArray[np.intp] = field(init=False, repr=False)
+    _offsets: NDArray[np.intp] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        n_trees, depth = self.features.shape
+        level_major = np.stack([self.features.T.ravel().astype(np.float64), self.thresholds.T.ravel()], axis=1)
+        questions, asked = np.unique(level_major, axis=0, return_inverse=True)
+        object.__setattr__(self, "_question_features", questions[:, 0].astype(np.intp))
+        object.__setattr__(self, "_question_thresholds", questions[:, 1:2].copy())
+        object.__setattr__(self, "_asked", np.asarray(asked, dtype=np.intp).ravel())
+        object.__setattr__(self, "_offsets", (np.arange(n_trees, dtype=np.intp) * (1 << depth))[:, None])
+
+    def _leaves(self, rows: NDArray[np.float64]) -> NDArray[np.intp]:
+        """Flat index into ``values`` of every (tree, row) pair: trees x rows."""
+        n_trees = len(self.features)
+        # each distinct question once, on rows of the transposed matrix (a contiguous copy each),
+        # then its answers (bytes) copied to every place that asks it
+        answered = np.greater(rows.T[self._question_features], self._question_thresholds).view(np.uint8)
+        answers = answered[self._asked]
+        leaves = answers[:n_trees] + self._offsets
+        for level in range(1, self.features.shape[1]):
+            leaves += answers[level * n_trees : (level + 1) * n_trees] << level
+        return leaves
+
+    def scores(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Log-odds of every row, TREE_CHUNK rows at a time."""
+        out = np.empty(len(rows))
+        for at in range(0, len(rows), TREE_CHUNK):
+            chunk = rows[at : at + TREE_CHUNK]
+            out[at : at + TREE_CHUNK] = self.base + np.take(self.values, self._leaves(chunk)).sum(axis=0)
+        return out
+
+    def contributions(self, rows: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Per row and feature, the change in node means along the row's paths (see the class)."""
+        out = np.zeros((len(rows), len(self.names)))
+        if len(rows) == 0:
+            return out
+        n_trees, depth = self.features.shape
+        leaves = (self._leaves(rows) - self._offsets).T  # rows x trees, leaf number within its tree
+        at = np.arange(n_trees)
+        for level in range(depth):
+            # a node on level k holds the leaves sharing their low k bits (the answers so far)
+            parent = _node_means(self.values, self.weights, level)
+            child = _node_means(self.values, self.weights, level + 1)
+            step = child[at, leaves & ((2 << level) - 1)] - parent[at, leaves & ((1 << level) - 1)]
+            np.add.at(out, (np.arange(len(rows))[:, None], self.features[None, :, level]), step)
+        return out
+
+
+def _node_means(values: NDArray[np.float64], weights: NDArray[np.float64], level: int) -> NDArray[np.float64]:
+    """Mass-weighted mean leaf value of every node on ``level`` (trees x 2**level): node ``j`` holds
+    the leaves whose low ``level`` bits are ``j``."""
+    n_trees = len(values)
+    # leaf = high * 2**level + low: summing over ``high`` groups the leaves of node ``low``
+    total = (values * weights).reshape(n_trees, -1, 1 << level).sum(axis=1)
+    mass = weights.reshape(n_trees, -1, 1 << level).sum(axis=1)
+    return np.asarray(np.divide(total, mass, out=np.zeros_like(total), where=mass > 0), dtype=np.float64)
+
+
+Scorer = Linear | MLP | Trees
 
 
 def _frozen(values: Any) -> NDArray[np.float64]:
     a = np.array(values, dtype=np.float64)
+    a.setflags(write=False)
+    return a
+
+
+# Rows ``Trees`` scores at once: its answers take trees x depth x rows floats (600 x 256 x 8 bytes
+# = 1.2 MB, within a core's cache), where a 6,000-block page at once took 30 MB and more time.
+TREE_CHUNK = 256
+# Deepest oblivious tree ``Trees`` scores (its leaf numbers are built in one byte).
+MAX_TREE_DEPTH = 8
+
+
+def _frozen_int(values: Any) -> NDArray[np.intp]:
+    a = np.array(values, dtype=np.intp)
     a.setflags(write=False)
     return a
 
@@ -152,8 +250,9 @@ def load_model() -> FinderModel:
 
 
 def scorer_from_dict(raw: dict[str, Any], names: tuple[str, ...]) -> Scorer:
-    """A stage of the model: ``{"kind": "linear", "weights", "bias"}`` or ``{"kind": "mlp", "mean",
-    "w1", "b1", "w2", "b2"}``, both with the ``features`` they were built for."""
+    """A stage of the model: ``{"kind": "linear", "weights", "bias"}``, ``{"kind": "mlp", "mean",
+    "w1", "b1", "w2", "b2"}`` or ``{"kind": "trees", "base", "split_features", "thresholds",
+    "values", "leaf_weights"}``, each with the ``features`` it was built for."""
     got = tuple(str(n) for n in raw["features"])
     if got != names:
         raise ValueError("finder_model.json was built for other features; rebuild it with benchmarks.train_finder")
@@ -166,6 +265,16 @@ def scorer_from_dict(raw: dict[str, Any], names: tuple[str, ...]) -> Scorer:
         if mlp.w1.shape != (len(names), len(mlp.b1)) or mlp.w2.shape != mlp.b1.shape or mlp.mean.shape != (len(names),):
             raise ValueError("finder_model.json: MLP weight shapes do not fit its features")
         return mlp
+    if kind == "trees":
+        split, thresholds = _frozen_int(raw["split_features"]), _frozen(raw["thresholds"])
+        values, weights = _frozen(raw["values"]), _frozen(raw["leaf_weights"])
+        n_trees, depth = split.shape if split.ndim == 2 else (0, 0)
+        # (a leaf number is built in one byte: at most MAX_TREE_DEPTH levels)
+        if (not n_trees or not 1 <= depth <= MAX_TREE_DEPTH or thresholds.shape != split.shape
+                or values.shape != (n_trees, 1 << depth) or weights.shape != values.shape
+                or split.min() < 0 or split.max() >= len(names)):
+            raise ValueError("finder_model.json: tree shapes do not fit its features")
+        return Trees(names, float(raw["base"]), split, thresholds, values, weights)
     raise ValueError(f"finder_model.json: unknown stage kind {kind!r}")
 
 
@@ -848,15 +957,20 @@ def revise_features(
     return out
 
 
-def block_scores(view: View, settings: Settings, model: FinderModel) -> tuple[NDArray[np.float64], list[float]]:
-    """Stage-1 rows and final (stage-2) log-odds for every block of the document."""
+def block_scores(
+    view: View, settings: Settings, model: FinderModel, at: Sequence[int] | None = None
+) -> tuple[NDArray[np.float64], list[float]]:
+    """Stage-1 rows of every block, and the final (stage-2) log-odds of the blocks ``at`` (in that
+    order; default every block). Stage 2 reads every block's stage-1 score, but only the blocks
+    the finder judges need its own (trees cost per row)."""
     toks = DocTokens.of(view.doc.blocks)
     lang = page_language(view.doc.blocks, toks)
     rows = features(view, settings, lang, toks)
     z1 = model.stage1.scores(rows)
     # the rule_hit column is 1.0 exactly at the blocks the rules removed (``features``)
     removed = rows[:, _RULE] != 0.0
-    z2 = model.stage2.scores(revise_features(rows, z1, removed, toks.texts, lang, toks))
+    rows2 = revise_features(rows, z1, removed, toks.texts, lang, toks)
+    z2 = model.stage2.scores(rows2 if at is None else rows2[list(at)])
     return rows, z2.tolist()
 
 
@@ -1043,9 +1157,9 @@ def detect_non_article(view: View, patterns: PatternSet, settings: Settings) -> 
     if len(kept) < settings.finder_min_blocks:
         return []
     model = load_model()
-    rows, z_all = block_scores(view, settings, model)
+    rows, z_kept = block_scores(view, settings, model, kept)
     shift = model.threshold_shift
-    z = [z_all[i] + shift for i in kept]
+    z = [zi + shift for zi in z_kept]
     keep = decode(view, kept, z, model.switch_penalty, patterns, settings)
     if not any(keep):
         # The finder never empties a page on its own: with no block it trusts, the rules' verdict
