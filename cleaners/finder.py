@@ -127,6 +127,14 @@ class MLP:
         return np.asarray(grad * (rows - self.mean), dtype=np.float64)
 
 
+# Rows ``Trees`` scores at once, so its working arrays stay small whatever the page (the shipped
+# stage 2 gathers 216 distinct questions x 256 rows x 8 bytes = 0.4 MB per chunk; a 6,000-block
+# page in one piece would need 10 MB).
+TREE_CHUNK = 256
+# Deepest oblivious tree ``Trees`` scores (its leaf numbers are built in one byte).
+MAX_TREE_DEPTH = 8
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class Trees:
     """Boosted *oblivious* trees (``benchmarks/gbdt.py`` fits them): every node on a level of a tree
@@ -193,10 +201,10 @@ class Trees:
         n_trees, depth = self.features.shape
         leaves = (self._leaves(rows) - self._offsets).T  # rows x trees, leaf number within its tree
         at = np.arange(n_trees)
+        # a node on level k holds the leaves sharing their low k bits (the answers so far)
+        means = [_node_means(self.values, self.weights, level) for level in range(depth + 1)]
         for level in range(depth):
-            # a node on level k holds the leaves sharing their low k bits (the answers so far)
-            parent = _node_means(self.values, self.weights, level)
-            child = _node_means(self.values, self.weights, level + 1)
+            parent, child = means[level], means[level + 1]
             step = child[at, leaves & ((2 << level) - 1)] - parent[at, leaves & ((1 << level) - 1)]
             np.add.at(out, (np.arange(len(rows))[:, None], self.features[None, :, level]), step)
         return out
@@ -219,13 +227,6 @@ def _frozen(values: Any) -> NDArray[np.float64]:
     a = np.array(values, dtype=np.float64)
     a.setflags(write=False)
     return a
-
-
-# Rows ``Trees`` scores at once: its answers take trees x depth x rows floats (600 x 256 x 8 bytes
-# = 1.2 MB, within a core's cache), where a 6,000-block page at once took 30 MB and more time.
-TREE_CHUNK = 256
-# Deepest oblivious tree ``Trees`` scores (its leaf numbers are built in one byte).
-MAX_TREE_DEPTH = 8
 
 
 def _frozen_int(values: Any) -> NDArray[np.intp]:
