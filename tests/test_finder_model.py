@@ -106,7 +106,7 @@ def test_shipped_model_file_is_what_the_trainer_writes() -> None:
     from importlib import resources
 
     raw = json.loads((resources.files("cleaners.data") / "finder_model.json").read_text(encoding="utf-8"))
-    assert {"version", "stage1", "stage2", "switch_penalty", "threshold_shift"} <= raw.keys()
+    assert {"version", "stage1", "stage2", "switch_penalty", "threshold_shift", "length_power"} <= raw.keys()
     assert raw["stage1"].get("kind", "linear") in ("linear", "mlp")
 
 
@@ -162,6 +162,67 @@ def test_viterbi_matches_the_two_state_reference(scores: list[float], price: flo
 
         assert total(got) == pytest.approx(total(want), abs=1e-9)
     assert finder.viterbi([], price) == []
+
+
+# --------------------------------------------------------------------------- length weights
+
+def _words(n: int, word: str) -> str:
+    return " ".join([word] * n) + "."
+
+
+@settings(max_examples=100, deadline=None)
+@given(counts=st.lists(st.integers(0, 400), min_size=1, max_size=40), power=st.sampled_from([0.25, 0.5, 1.0]))
+def test_length_weights_are_relative_to_the_page(counts: list[int], power: float) -> None:
+    view = View(segment_text("\n\n".join(_words(n, "wort") if n else "-" for n in counts)))
+    kept = view.kept_indices()
+    w = finder.length_weights(view.doc.blocks, kept, power)
+    words = [max(view.doc.blocks[i].n_words, 1) for i in kept]
+    # the page's typical (geometric mean) block weighs 1, so the weights' logs sum to 0 ...
+    assert float(np.log(w).sum()) == pytest.approx(0.0, abs=1e-9)
+    # ... a longer block weighs more, by the power of the word-count ratio
+    for (a, wa), (b, wb) in itertools.combinations(zip(words, w, strict=True), 2):
+        assert wa / wb == pytest.approx((a / b) ** power, rel=1e-9)
+    assert finder.length_weights(view.doc.blocks, kept, 0.0).tolist() == [1.0] * len(kept)
+
+
+def _decode(lines: list[str], z: list[float], power: float) -> list[bool]:
+    view = View(segment_text("\n\n".join(lines)))
+    kept = view.kept_indices()
+    assert len(kept) == len(lines)
+    return finder.decode(view, kept, z, 1.0, load_patterns(), DEFAULT, power)
+
+
+LEAD_PAGE = [
+    "Start", "Politik", "Sport",  # menu labels, sure boilerplate
+    _words(60, "Lead"),  # the lead: long, leaning article
+    "Foto: Agentur",  # a caption between lead and body
+    *[_words(60, "Text")] * 3,  # the body
+    "Impressum", "Kontakt", "Datenschutz",
+]
+LEAD_Z = [-2.0, -2.0, -2.0, 0.8, -1.2, 2.0, 2.0, 2.0, -2.0, -2.0, -2.0]
+
+
+def test_length_weights_let_a_long_lead_bridge_a_short_caption() -> None:
+    # unweighted, the caption (-1.2) outweighs the lead (0.8): the lead is left as head chrome
+    assert _decode(LEAD_PAGE, LEAD_Z, 0.0) == [False] * 5 + [True] * 3 + [False] * 3
+    # weighted, the 60-word lead counts more than the two-word caption: lead and caption are kept
+    # with the body (on a real page the credit-line rules take such a caption before the finder)
+    assert _decode(LEAD_PAGE, LEAD_Z, 0.5) == [False] * 3 + [True] * 5 + [False] * 3
+
+
+def test_length_weights_ask_more_of_a_short_line_alone() -> None:
+    # a short line leaning article between menu labels (a teaser title): a region of its own costs
+    # two switches (2.0); unweighted its 2.2 pays for them, weighted (3 words on a page whose typical
+    # block has about 4) it does not
+    lines = ["Start", "Politik", "Neu: Der Podcast", "Sport", "Kultur", "Wetter", *[_words(60, "Text")] * 3,
+             "Impressum"]
+    z = [-2.0, -2.0, 2.2, -2.5, -2.5, -2.5, 2.0, 2.0, 2.0, -2.0]
+    assert _decode(lines, z, 0.0) == [False, False, True, False, False, False, True, True, True, False]
+    assert _decode(lines, z, 0.5) == [False, False, False, False, False, False, True, True, True, False]
+
+
+def test_the_shipped_model_weighs_blocks_by_length() -> None:
+    assert finder.load_model().length_power > 0
 
 
 # --------------------------------------------------------------------------- ingredient lists

@@ -415,7 +415,11 @@ def reference_detect_non_article(view: View, settings_: Settings) -> list[Remova
     model = finder.load_model()
     rows, z_all = finder.block_scores(view, settings_, model)
     z = [z_all[i] + model.threshold_shift for i in kept]
-    keep = finder.viterbi(z, model.switch_penalty)
+    # length weights: each block's word count over the page's geometric mean, to the model's power
+    logs = [math.log(max(view.doc.blocks[i].n_words, 1)) for i in kept]
+    mean_log = sum(logs) / len(logs)
+    weighted = [zi * math.exp(model.length_power * (lg - mean_log)) for zi, lg in zip(z, logs, strict=True)]
+    keep = finder.viterbi(weighted, model.switch_penalty)
     if not any(keep):
         return []
     keep = finder.revise_subheadings(view, kept, keep, settings_)
