@@ -9,8 +9,9 @@ Two passes, as jusText does, with features a text dump still carries:
    phrase rule fired next to it, how often the line repeats on the page);
 2. *revise*: a second model (boosted oblivious trees; see ``Trees``) scores every block again
    from the first pass's probabilities around it, then a two-state Viterbi pass over the block
-   sequence (article / boilerplate) with a price for every switch makes short blocks follow their
-   neighbours, so the article comes out as one or a few contiguous regions; what lies before the
+   sequence (article / boilerplate), with a price for every switch and each block's log-odds
+   weighted by its length (``length_weights``), makes short blocks follow their neighbours, so
+   the article comes out as one or a few contiguous regions; what lies before the
    first and after the last article block is head and tail chrome. Headline-shaped blocks between
    article blocks are then taken back as subheadings.
 
