@@ -15,9 +15,10 @@ The pages are split by a salted hash of their id (``--holdout-share`` held out, 
 weights are fitted on the rest (``--model trees``, the default and the shipped kind: stage 1
 L2-regularised logistic regression by Newton steps, stage 2 boosted oblivious trees, numpy only,
 see ``TREES``; ``--model linear``: both stages logistic; ``--model mlp``: per stage the mean of two
-one-hidden-layer nets, sklearn), the Viterbi switch price, its length weights and the threshold are chosen on
-out-of-fold scores of the training split (5 folds, each scored by a model fitted on the other
-four), and the held-out split's scores are printed with the devset's own scorer. ``--write``
+one-hidden-layer nets, sklearn), the Viterbi switch price, the power of its length weights and
+the threshold are chosen on out-of-fold scores of the training split (5 folds, each scored by a
+model fitted on the other four), and the held-out split's scores are printed with the devset's
+own scorer. ``--write``
 refits on all pages and stores the model (about 2 minutes for the trees, under a minute for the
 linear model, about 20 CPU-minutes with ``--model mlp``). ``--cv`` instead
 scores every dev page out of fold (5 folds over all pages) at the shipped operating point: the

@@ -1016,9 +1016,10 @@ def length_weights(blocks: Sequence[Block], kept: Sequence[int], power: float) -
     meaning on pages of short and of long blocks), to the power ``power``. A long paragraph then
     outweighs a short line of the same log-odds, and short lines (headlines, captions, labels)
     follow the prose around them: jusText's revision of short blocks by their neighbours, in the
-    region search itself. Out of fold on the dev set, power 0.5 at the shipped switch price moved
-    the with*/w/o* frontier out (at shift 0.75: with* .920 -> .929, w/o* .824 -> .831, F1 .948 ->
-    .947); the trainer chooses the power with the switch price and the shift."""
+    region search itself. Out of fold on the dev set (``train_finder --cv``), power 0.5 at the
+    shipped switch price and shift moved the with*/w/o* frontier out (with* .920 -> .929, w/o*
+    .824 -> .828, F1 .948 -> .945); the trainer chooses the power with the switch price and the
+    shift."""
     words = np.fromiter((blocks[i].n_words for i in kept), dtype=np.float64, count=len(kept))
     logs = np.log(np.maximum(words, 1.0))
     return cast("NDArray[np.float64]", np.exp(power * (logs - logs.mean())))
