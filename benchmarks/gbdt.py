@@ -48,7 +48,7 @@ def _edges(column: NDArray[np.float64], bins: int) -> NDArray[np.float64]:
 
 def fit(x: Any, y: Any, weights: Any, params: TreeParams, names: tuple[str, ...]) -> finder.Trees:
     """Boosted oblivious trees on rows ``x`` (one column per name in ``names``), labels ``y`` in
-    {0, 1} and per-row sample ``weights``."""
+    [0, 1] (a soft label is a share: the log-loss takes it as it is) and per-row sample ``weights``."""
     x = np.asarray(x, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     w = np.asarray(weights, dtype=np.float64)
