@@ -1042,6 +1042,33 @@ def revise_subheadings(view: View, kept: Sequence[int], keep: Sequence[bool], se
     return out
 
 
+def revise_lead(view: View, kept: Sequence[int], keep: Sequence[bool], z: Sequence[float],
+                settings: Settings) -> list[bool]:
+    """The lead set apart above the article: walking up from the first kept block, a block of at
+    least ``lead_min_words`` words whose (shifted, unweighted) log-odds ``z`` is above
+    ``lead_min_z`` is article text, and the walk goes on above it; up to ``lead_max_skip`` shorter
+    blocks in a row are stepped over and stay out (a video label, an image credit between a dek
+    and the body). The walk stops at the first long block the model doubts more than that, or at
+    the next short one. A standfirst is prose the model rates near its threshold, and the region
+    search leaves it out when short chrome separates it from the body."""
+    out = list(keep)
+    if not any(out):
+        return out
+    blocks = view.doc.blocks
+    skipped = 0
+    for j in range(out.index(True) - 1, -1, -1):
+        if blocks[kept[j]].n_words >= settings.lead_min_words:
+            if z[j] <= settings.lead_min_z:
+                break
+            out[j] = True
+            skipped = 0
+        elif skipped < settings.lead_max_skip:
+            skipped += 1
+        else:
+            break
+    return out
+
+
 # A quantity line of this many words is the number and its unit alone ('200 g', '1 Pck.').
 BARE_QUANTITY_WORDS = 2
 
@@ -1163,14 +1190,16 @@ def decode(
 ) -> list[bool]:
     """The finder's verdict on each of ``kept`` (the blocks the rules left) from their shifted
     log-odds ``z``: the Viterbi labelling of the length-weighted log-odds (``length_weights``),
-    then the revisions (subheadings, ingredient lists). All False when no block is article text.
-    The trainer (``benchmarks.train_finder``) scores its operating points through this same
-    function."""
+    then the revisions (the lead above the region, subheadings, ingredient lists). All False
+    when no block is article text. The trainer (``benchmarks.train_finder``) scores its operating
+    points through this same function."""
+    weighted = z
     if length_power and z:
-        z = (np.asarray(z) * length_weights(view.doc.blocks, kept, length_power)).tolist()
-    keep = viterbi(z, switch_penalty)
+        weighted = (np.asarray(z) * length_weights(view.doc.blocks, kept, length_power)).tolist()
+    keep = viterbi(weighted, switch_penalty)
     if not any(keep):
         return keep
+    keep = revise_lead(view, kept, keep, z, settings)
     keep = revise_subheadings(view, kept, keep, settings)
     return revise_ingredient_runs(view, kept, keep, patterns, settings)
 

@@ -203,8 +203,11 @@ LEAD_Z = [-2.0, -2.0, -2.0, 0.8, -1.2, 2.0, 2.0, 2.0, -2.0, -2.0, -2.0]
 
 
 def test_length_weights_let_a_long_lead_bridge_a_short_caption() -> None:
-    # unweighted, the caption (-1.2) outweighs the lead (0.8): the lead is left as head chrome
-    assert _decode(LEAD_PAGE, LEAD_Z, 0.0) == [False] * 5 + [True] * 3 + [False] * 3
+    # unweighted, the caption (-1.2) outweighs the lead (0.8): the region search leaves the lead out
+    assert finder.viterbi(LEAD_Z, 1.0) == [False] * 5 + [True] * 3 + [False] * 3
+    # (decoding then takes the lead back as the lead, and the heading-shaped caption between two
+    # kept blocks as a subheading)
+    assert _decode(LEAD_PAGE, LEAD_Z, 0.0) == [False] * 3 + [True] * 5 + [False] * 3
     # weighted, the 60-word lead counts more than the two-word caption: lead and caption are kept
     # with the body (on a real page the credit-line rules take such a caption before the finder)
     assert _decode(LEAD_PAGE, LEAD_Z, 0.5) == [False] * 3 + [True] * 5 + [False] * 3
@@ -223,6 +226,62 @@ def test_length_weights_ask_more_of_a_short_line_alone() -> None:
 
 def test_the_shipped_model_weighs_blocks_by_length() -> None:
     assert finder.load_model().length_power > 0
+
+
+# --------------------------------------------------------------------------- the lead above the region
+
+DEK_PAGE = [
+    "Start", "Politik", "Sport",  # menu labels
+    "Stadtrat beschließt neue Radwege",  # the headline
+    "Der Stadtrat hat am Dienstag nach langer Debatte beschlossen, bis 2026 zwanzig Kilometer neue "
+    "Radwege zu bauen.",  # the dek: 18 words, the model unsure of it
+    "Video",  # a video box's label ...
+    "Bild: Stadtverwaltung",  # ... and its credit
+    *[_words(60, "Text")] * 3,  # the body
+    "Impressum", "Kontakt",
+]
+DEK_Z = [-2.0, -2.0, -2.0, -0.5, -0.6, -1.5, -1.5, 2.0, 2.0, 2.0, -2.0, -2.0]
+
+
+def test_a_dek_set_apart_by_a_video_box_joins_the_article() -> None:
+    keep = _decode(DEK_PAGE, DEK_Z, 0.5)
+    # the dek is kept; the video label and its credit between it and the body stay out, and so does
+    # the short headline (its place is the article's title) and the menu
+    assert keep == [False] * 4 + [True, False, False] + [True] * 3 + [False] * 2
+
+
+def test_the_lead_walk_stops_at_a_doubted_long_block() -> None:
+    # the same page with a teaser the model is sure of (z -2.5) between the dek and the body: the
+    # walk stops at the teaser, so the dek above it stays out too
+    lines = [*DEK_PAGE[:5], _words(20, "Teaser"), *DEK_PAGE[5:]]
+    z = [*DEK_Z[:5], -2.5, *DEK_Z[5:]]
+    assert _decode(lines, z, 0.5) == [False] * 8 + [True] * 3 + [False] * 2
+    # and a long block only joins when the model's doubt is below the bound
+    assert DEFAULT.lead_min_z > -2.5
+
+
+def test_the_lead_walk_steps_over_at_most_lead_max_skip_short_lines() -> None:
+    shorts = ["Video", "Bild: Stadtverwaltung", "Teilen", "Drucken"]
+    assert len(shorts) > DEFAULT.lead_max_skip
+    for n in range(len(shorts) + 1):
+        lines = [*DEK_PAGE[:5], *shorts[:n], *DEK_PAGE[7:]]
+        z = [*DEK_Z[:5], *[-1.5] * n, *DEK_Z[7:]]
+        keep = _decode(lines, z, 0.5)
+        assert keep[4] is (n <= DEFAULT.lead_max_skip), n
+        if n >= 2:  # (one short line the region search itself bridges, as the length weights allow)
+            assert not any(keep[5 : 5 + n]), n
+
+
+def test_a_short_line_never_joins_as_lead() -> None:
+    view = View(segment_text("\n\n".join(DEK_PAGE)))
+    kept = view.kept_indices()
+    # a lead revision of the Viterbi labelling alone: only blocks of lead_min_words words or more
+    keep = [False] * 7 + [True] * 3 + [False] * 2
+    out = finder.revise_lead(view, kept, keep, [5.0] * len(kept), DEFAULT)
+    assert [view.doc.blocks[kept[j]].n_words >= DEFAULT.lead_min_words for j in range(7) if out[j]] == [True]
+    assert out == [False] * 4 + [True, False, False] + [True] * 3 + [False] * 2
+    # no kept block, nothing to lead into
+    assert finder.revise_lead(view, kept, [False] * len(kept), [5.0] * len(kept), DEFAULT) == [False] * len(kept)
 
 
 # --------------------------------------------------------------------------- ingredient lists

@@ -422,6 +422,19 @@ def reference_detect_non_article(view: View, settings_: Settings) -> list[Remova
     keep = finder.viterbi(weighted, model.switch_penalty)
     if not any(keep):
         return []
+    # the lead: above the first kept block, each long block the model doubts less than the
+    # settings' bound joins, and at most lead_max_skip short ones in a row are passed over
+    j, skipped = keep.index(True) - 1, 0
+    while j >= 0:
+        if view.doc.blocks[kept[j]].n_words >= settings_.lead_min_words:
+            if z[j] <= settings_.lead_min_z:
+                break
+            keep[j], skipped = True, 0
+        elif skipped < settings_.lead_max_skip:
+            skipped += 1
+        else:
+            break
+        j -= 1
     keep = finder.revise_subheadings(view, kept, keep, settings_)
     first = next(i for i, k in zip(kept, keep, strict=True) if k)
     last = next(i for i, k in zip(reversed(kept), reversed(keep), strict=True) if k)
