@@ -1049,7 +1049,7 @@ def revise_lead(view: View, kept: Sequence[int], keep: Sequence[bool], z: Sequen
     ``lead_min_z`` is article text, and the walk goes on above it; up to ``lead_max_skip`` shorter
     blocks in a row are stepped over and stay out (a video label, an image credit between a dek
     and the body). The walk stops at the first long block the model doubts more than that, or at
-    the next short one. A standfirst is prose the model rates near its threshold, and the region
+    a longer run of short ones. A standfirst is prose the model rates near its threshold, and the region
     search leaves it out when short chrome separates it from the body."""
     out = list(keep)
     if not any(out):

@@ -87,8 +87,8 @@ class Settings:
     # ``lead_max_skip`` shorter blocks in a row may be stepped over (they stay out). Out of fold on
     # the dev set, over three fold orders, these values gave with* +.006 to +.009 for w/o* -.001 to
     # -.004 and leak +.002 to +.003, about a third of the w/o* that the same with* costs by moving
-    # the threshold; 8 words let in more teasers, -1.5 more chrome, and below the region (the tail)
-    # it costs as much as the threshold.
+    # the threshold; 8 words or a bound of -1.5 cost more w/o*, and below the region (the tail) the
+    # same walk costs as much as the threshold does.
     lead_min_words: int = 12
     lead_min_z: float = -1.0
     lead_max_skip: int = 2
