@@ -12,8 +12,9 @@ Two passes, as jusText does, with features a text dump still carries:
    sequence (article / boilerplate), with a price for every switch and each block's log-odds
    weighted by its length (``length_weights``), makes short blocks follow their neighbours, so
    the article comes out as one or a few contiguous regions; what lies before the
-   first and after the last article block is head and tail chrome. Headline-shaped blocks between
-   article blocks are then taken back as subheadings.
+   first and after the last article block is head and tail chrome. A long block just above the
+   region that the model rates near its threshold (a dek, a lead set apart by a video box) is then
+   taken back as the lead, and headline-shaped blocks between article blocks as subheadings.
 
 The model is a small JSON file (``cleaners/data/finder_model.json``) built by
 ``python -m benchmarks.train_finder`` from the dev set only; every removal it makes still names
@@ -1017,9 +1018,9 @@ def length_weights(blocks: Sequence[Block], kept: Sequence[int], power: float) -
     outweighs a short line of the same log-odds, and short lines (headlines, captions, labels)
     follow the prose around them: jusText's revision of short blocks by their neighbours, in the
     region search itself. Out of fold on the dev set (``train_finder --cv``), power 0.5 at the
-    shipped switch price and shift moved the with*/w/o* frontier out (with* .920 -> .929, w/o*
-    .824 -> .828, F1 .948 -> .945); the trainer chooses the power with the switch price and the
-    shift."""
+    operating point of its time (switch 1.0, shift 0.75) moved the with*/w/o* frontier out (with*
+    .920 -> .929, w/o* .824 -> .828, F1 .948 -> .945); the trainer chooses the power with the
+    switch price and the shift."""
     words = np.fromiter((blocks[i].n_words for i in kept), dtype=np.float64, count=len(kept))
     logs = np.log(np.maximum(words, 1.0))
     return cast("NDArray[np.float64]", np.exp(power * (logs - logs.mean())))
@@ -1049,8 +1050,8 @@ def revise_lead(view: View, kept: Sequence[int], keep: Sequence[bool], z: Sequen
     ``lead_min_z`` is article text, and the walk goes on above it; up to ``lead_max_skip`` shorter
     blocks in a row are stepped over and stay out (a video label, an image credit between a dek
     and the body). The walk stops at the first long block the model doubts more than that, or at
-    a longer run of short ones. A standfirst is prose the model rates near its threshold, and the region
-    search leaves it out when short chrome separates it from the body."""
+    a longer run of short ones. A standfirst is prose the model rates near its threshold, and the
+    region search leaves it out when short chrome separates it from the body."""
     out = list(keep)
     if not any(out):
         return out

@@ -208,8 +208,12 @@ def test_length_weights_let_a_long_lead_bridge_a_short_caption() -> None:
     # (decoding then takes the lead back as the lead, and the heading-shaped caption between two
     # kept blocks as a subheading)
     assert _decode(LEAD_PAGE, LEAD_Z, 0.0) == [False] * 3 + [True] * 5 + [False] * 3
-    # weighted, the 60-word lead counts more than the two-word caption: lead and caption are kept
-    # with the body (on a real page the credit-line rules take such a caption before the finder)
+    # weighted, the 60-word lead counts more than the two-word caption: the region search itself
+    # keeps lead and caption with the body (on a real page the credit-line rules take such a
+    # caption before the finder)
+    view = View(segment_text("\n\n".join(LEAD_PAGE)))
+    weights = finder.length_weights(view.doc.blocks, view.kept_indices(), 0.5)
+    assert finder.viterbi((np.asarray(LEAD_Z) * weights).tolist(), 1.0) == [False] * 3 + [True] * 5 + [False] * 3
     assert _decode(LEAD_PAGE, LEAD_Z, 0.5) == [False] * 3 + [True] * 5 + [False] * 3
 
 
