@@ -86,12 +86,15 @@ class Settings:
     # (a dek or lead paragraph set apart from the body by a video box or an image credit); up to
     # ``lead_max_skip`` shorter blocks in a row may be stepped over (they stay out). Out of fold on
     # the dev set, over three fold orders, these values gave with* +.006 to +.009 for w/o* -.001 to
-    # -.004 and leak +.002 to +.003, about a third of the w/o* that the same with* costs by moving
-    # the threshold; 8 words or a bound of -1.5 cost more w/o*, and below the region (the tail) the
-    # same walk costs as much as the threshold does.
+    # -.004 and leak +.002 to +.003 (at 2 short lines), about a third of the w/o* that the same
+    # with* costs by moving the threshold; 8 words or a bound of -1.5 cost more w/o*, and below the
+    # region (the tail) the same walk costs as much as the threshold does. 4 short lines rather
+    # than 2 (a table of contents, an audio player's controls, a video box's label, duration and
+    # credit): with* +.005/+.005/+.003 more for w/o* -.001/.000/-.001; 0 or 1 lose with*
+    # (-.005 to -.007 at 0), 6-12 gain no more with* and cost w/o* up to -.004.
     lead_min_words: int = 12
     lead_min_z: float = -1.0
-    lead_max_skip: int = 2
+    lead_max_skip: int = 4
 
     # --- teaser lists -----------------------------------------------------------------------
     # At least this many blocks cut short by an ellipsis in a row are a list of teasers (each an

@@ -265,7 +265,7 @@ def test_the_lead_walk_stops_at_a_doubted_long_block() -> None:
 
 
 def test_the_lead_walk_steps_over_at_most_lead_max_skip_short_lines() -> None:
-    shorts = ["Video", "Bild: Stadtverwaltung", "Teilen", "Drucken"]
+    shorts = ["Video", "Bild: Stadtverwaltung", "Teilen", "Drucken", "Merken", "Kommentare"]
     assert len(shorts) > DEFAULT.lead_max_skip
     for n in range(len(shorts) + 1):
         lines = [*DEK_PAGE[:5], *shorts[:n], *DEK_PAGE[7:]]
