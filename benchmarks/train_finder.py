@@ -20,12 +20,13 @@ L2-regularised logistic regression by Newton steps, stage 2 boosted oblivious tr
 see ``TREES``; ``--model linear``: both stages logistic; ``--model mlp``: per stage the mean of two
 one-hidden-layer nets, sklearn), the Viterbi switch price, the power of its length weights and
 the threshold are chosen on out-of-fold scores of the training split (5 folds, each scored by a
-model fitted on the other four), and the held-out split's scores are printed with the devset's
-own scorer. ``--write``
-refits on all pages and stores the model (about 2 minutes for the trees, under a minute for the
-linear model, about 20 CPU-minutes with ``--model mlp``). ``--cv`` instead
-scores every dev page out of fold (5 folds over all pages) at the shipped operating point: the
-closest the dev set gets to pages the model never saw.
+model fitted on the other four; the mean over three fold orders, ``SELECT_ORDERS``), and the
+held-out split's scores are printed with the devset's own scorer. ``--write`` refits on all pages
+and stores the model (about 8 minutes for the trees; with one fold order it took 2 minutes, under
+a minute for the linear model and about 20 CPU-minutes with ``--model mlp``, and the three orders
+triple the part that chooses the point). ``--cv`` instead scores every dev page out of fold (5
+folds over all pages) at the shipped operating point: the closest the dev set gets to pages the
+model never saw.
 """
 
 from __future__ import annotations
@@ -262,9 +263,11 @@ def merged_net(names: tuple[str, ...], mu: Any, sd: Any, members: Sequence[tuple
 # shift 1.0 F1 .920 -> .932, with* .927 -> .940, w/o* .829 -> .803, leak .056 -> .066.
 # Size: 100 trees of depth 6 at learning rate 0.2 scored as 200 at 0.1 (F1 .946, with* .925 at
 # shift 0.75) for half the scoring time; depth 5 lost a little (F1 .940). sklearn's (not
-# oblivious) boosted trees of depth 4 scored alike. l2, bins and the leaf minimum are common
-# defaults, not tuned.
-TREES = gbdt.TreeParams(trees=100, depth=6, learning_rate=0.2, l2=1.0, bins=32, min_leaf_hessian=5.0)
+# oblivious) boosted trees of depth 4 scored alike. l2 and bins are common defaults, not tuned.
+# The leaf minimum: since stage 2 reads the block's whole stage-1 row (``finder.REVISE_NAMES``),
+# 20 rather than 5 (out of fold over three fold orders, with* at equal w/o* .83: .955 at 20, .949
+# at 5, .950 at 50, .953 at 20 with l2 10).
+TREES = gbdt.TreeParams(trees=100, depth=6, learning_rate=0.2, l2=1.0, bins=32, min_leaf_hessian=20.0)
 
 
 def fit_stage(kind: str, stage: str, rows: Any, labels: Sequence[float], weights: Sequence[float]) -> finder.Scorer:
@@ -360,6 +363,28 @@ def out_of_fold_scores(pages: Sequence[Page], kind: str) -> dict[str, Any]:
     return out
 
 
+# Fold orders the operating point is chosen on: the pages as given, then shuffled by each further
+# seed. Which pages share a fold moves the out-of-fold scores by up to .015 (with*), more than
+# the steps between neighbouring operating points. One order once chose length power 0 where, in
+# the mean over three orders, power 0.5 gave with* +.003 to +.008 for w/o* -.004 to +.002 and F1
+# -.001 to -.004 at each switch price (0.5, 1.0) and shift (0.625-1.0).
+SELECT_ORDERS = (0, 1, 2)
+
+
+def fold_order(pages: Sequence[Page], seed: int) -> list[Page]:
+    """The pages as given (seed 0), or shuffled by ``seed``."""
+    import random
+
+    order = list(pages)
+    if seed:
+        random.Random(seed).shuffle(order)
+    return order
+
+
+def mean_metrics(runs: Sequence[dict[str, float]]) -> dict[str, float]:
+    return {k: sum(m[k] for m in runs) / len(runs) for k in runs[0]}
+
+
 def outputs(
     pages: Sequence[Page], scores: dict[str, Any], switch: float, shift: float, power: float = 0.0
 ) -> dict[str, str]:
@@ -397,10 +422,12 @@ def evaluate(score: ModuleType, devset: Path, pages: Sequence[Page], texts: dict
             "with*": s["with_present"], "w/o*": s["without_absent"]}
 
 
-# The issue's floors (F1 >= .92, leak <= .06, with* >= .95, w/o* >= .80), each with a margin: an
-# operating point is judged by how far it falls short of them, so w/o* above its floor is not
-# bought at the price of with* below its own. The plain sum breaks ties.
-TARGETS = {"F1": 0.93, "with*": 0.96, "w/o*": 0.85}
+# The issue's floors (F1 >= .92, leak <= .06, with* >= .95, w/o* >= .80), each with the same
+# margin of .01: an operating point is judged by how far it falls short of them, so w/o* above its
+# floor is not bought at the price of with* below its own. The plain sum breaks ties. (w/o* had a
+# margin of .05 until the whole-row stage 2: with it the choice kept w/o* .05 above its floor for
+# with* .01 below its own.)
+TARGETS = {"F1": 0.93, "with*": 0.96, "w/o*": 0.81}
 LEAK_CEILING = 0.05
 
 
@@ -441,12 +468,13 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"shift={shipped.threshold_shift} power={shipped.length_power}  "
               + "  ".join(f"{k} {v:.3f}" for k, v in m.items()))
         return 0
-    oof = out_of_fold_scores(train, args.model)
+    oofs = [out_of_fold_scores(fold_order(train, seed), args.model) for seed in SELECT_ORDERS]
     best: tuple[float, float, float, float] | None = None
     for pw in LENGTH_POWER_GRID:
         for sw in SWITCH_GRID:
             for sh in SHIFT_GRID:
-                m = evaluate(score, args.devset, train, outputs(train, oof, sw, sh, pw))
+                m = mean_metrics([evaluate(score, args.devset, train, outputs(train, oof, sw, sh, pw))
+                                  for oof in oofs])
                 o = objective(m)
                 if best is None or o > best[0]:
                     best = (o, sw, sh, pw)
@@ -454,9 +482,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _, sw, sh, pw = best
     fmt = "  ".join
     model = fit(train, args.model)
-    for name, split, zs in (("train/oof", train, oof), ("held-out", held, page_scores(held, model))):
-        m = evaluate(score, args.devset, split, outputs(split, zs, sw, sh, pw))
-        print(f"{name:9s} switch={sw} shift={sh} power={pw}  " + fmt(f"{k} {v:.3f}" for k, v in m.items()))
+    m = mean_metrics([evaluate(score, args.devset, train, outputs(train, oof, sw, sh, pw)) for oof in oofs])
+    print(f"train/oof switch={sw} shift={sh} power={pw}  " + fmt(f"{k} {v:.3f}" for k, v in m.items())
+          + f"  (mean of {len(oofs)} fold orders)")
+    m = evaluate(score, args.devset, held, outputs(held, page_scores(held, model), sw, sh, pw))
+    print(f"held-out  switch={sw} shift={sh} power={pw}  " + fmt(f"{k} {v:.3f}" for k, v in m.items()))
     if args.write:
         # Refit on all pages for the shipped model; the switch price, shift and power stay as chosen.
         full = fit(pages, args.model)

@@ -110,6 +110,35 @@ def test_shipped_model_file_is_what_the_trainer_writes() -> None:
     assert raw["stage1"].get("kind", "linear") in ("linear", "mlp")
 
 
+def test_stage_two_reads_the_whole_stage_one_row() -> None:
+    # stage 2's rows end with the block's stage-1 row, bit for bit, under the stage-1 names
+    view = View(segment_text("\n\n".join(DEK_PAGE)))
+    lang = finder.page_language(view.doc.blocks)
+    rows = finder.features(view, DEFAULT, lang)
+    z1 = finder.load_model().stage1.scores(rows)
+    texts = [b.text for b in view.doc.blocks]
+    rows2 = finder.revise_features(rows, z1, [False] * len(texts), texts, lang)
+    own = len(finder.REVISE_NAMES) - len(finder.FEATURE_NAMES)
+    assert finder.REVISE_NAMES[own:] == finder.FEATURE_NAMES
+    assert rows2.shape == (len(texts), len(finder.REVISE_NAMES))
+    assert np.array_equal(rows2[:, own:], rows)
+    # and the stage-1 probabilities come first: the block's own log-odds, clipped
+    assert np.array_equal(rows2[:, 0], np.clip(z1, -finder.Z_CLIP, finder.Z_CLIP))
+
+
+def test_operating_points_are_chosen_over_several_fold_orders() -> None:
+    from benchmarks.train_finder import SELECT_ORDERS, fold_order, mean_metrics
+
+    pages = list(range(40))
+    orders = [fold_order(pages, seed) for seed in SELECT_ORDERS]  # type: ignore[arg-type]
+    assert orders[0] == pages  # the first is the order given
+    assert all(sorted(o) == pages for o in orders)  # the others are permutations ...
+    assert len({tuple(o) for o in orders}) == len(SELECT_ORDERS)  # ... each its own ...
+    assert orders == [fold_order(pages, seed) for seed in SELECT_ORDERS]  # ... and reproducible
+    assert mean_metrics([{"F1": 0.9, "with*": 0.8}, {"F1": 0.8, "with*": 1.0}]) == pytest.approx(
+        {"F1": 0.85, "with*": 0.9})
+
+
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), k=st.integers(1, 3))
 def test_merged_net_is_the_mean_of_its_members(seed: int, k: int) -> None:

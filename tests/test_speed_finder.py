@@ -317,7 +317,7 @@ def reference_features(view: View, lang: str) -> np.ndarray:
 
 
 def reference_revise(rows: np.ndarray, z1: np.ndarray, removed: list[bool], texts: list[str], lang: str) -> np.ndarray:
-    """Stage-2 rows, one column at a time, cohesion from per-block word sets."""
+    """Stage-2 rows, one column at a time, cohesion from per-block word sets, then the stage-1 rows."""
     n = len(z1)
     zc = np.clip(z1, -finder.Z_CLIP, finder.Z_CLIP)
     p1 = np.where(np.array(removed, dtype=bool), 0.0, 1 / (1 + np.exp(-zc)))
@@ -362,13 +362,13 @@ def reference_revise(rows: np.ndarray, z1: np.ndarray, removed: list[bool], text
         np.log1p(np.array(dist, dtype=np.float64)),
         [sum(conf[:i]) / n_conf for i in range(n)],
         [sum(conf[i + 1 :]) / n_conf for i in range(n)],
-        rows[:, [finder._BASE.index(name) for name in ("len_log", "ends_sentence", "prose", "bullet", "stop_density")]],
         cohesion,
         no_words,
         [float(core[0] <= i <= core[1]) for i in range(n)],
         np.log1p(np.array(core_dist, dtype=np.float64)),
         [float(i < core[0]) for i in range(n)],
         [float(i > core[1]) for i in range(n)],
+        rows,  # and the block's whole stage-1 row
     ])
 
 
