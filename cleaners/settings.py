@@ -91,7 +91,7 @@ class Settings:
     # region (the tail) the same walk costs as much as the threshold does. 4 short lines rather
     # than 2 (a table of contents, an audio player's controls, a video box's label, duration and
     # credit): with* +.005/+.005/+.003 more for w/o* -.001/.000/-.001; 0 or 1 lose with*
-    # (-.005 to -.007 at 0), 6-12 gain no more with* and cost w/o* up to -.004.
+    # (-.005 to -.007 at 0), 6-12 gain at most .002 more with* and cost w/o* up to -.004.
     lead_min_words: int = 12
     lead_min_z: float = -1.0
     lead_max_skip: int = 4
