@@ -893,9 +893,13 @@ def revise_features(
     texts: Sequence[str],
     lang: str,
     tokens: DocTokens | None = None,
+    at: Sequence[int] | None = None,
 ) -> NDArray[np.float64]:
     """Stage-2 rows from stage-1 log-odds ``z1`` (one per block; rule-removed blocks count as 0):
-    the columns of ``_REVISE_OWN``, then the block's stage-1 row ``rows``."""
+    the columns of ``_REVISE_OWN``, then the block's stage-1 row ``rows``. Only the rows of the
+    blocks ``at`` (in that order; default every block): the columns are computed over the whole
+    page, but the finder scores only the blocks the rules left, and a full-width matrix for every
+    block would be copied once more to pick them."""
     n = len(z1)
     if n == 0:
         return np.zeros((0, len(REVISE_NAMES)))
@@ -963,10 +967,11 @@ def revise_features(
     ]
     # column-major, as ``np.column_stack`` of these columns made it when the model was trained:
     # BLAS sums a matrix product in another order for the other layout (last bits of z differ)
-    out = np.empty((n, len(REVISE_NAMES)), order="F")
+    pick: slice | NDArray[np.intp] = slice(None) if at is None else np.asarray(at, dtype=np.intp)
+    out = np.empty((n if at is None else len(at), len(REVISE_NAMES)), order="F")
     for j, column in enumerate(columns):
-        out[:, j] = column
-    out[:, len(_REVISE_OWN) :] = rows
+        out[:, j] = np.asarray(column)[pick]
+    out[:, len(_REVISE_OWN) :] = rows[pick]
     return out
 
 
@@ -982,8 +987,7 @@ def block_scores(
     z1 = model.stage1.scores(rows)
     # the rule_hit column is 1.0 exactly at the blocks the rules removed (``features``)
     removed = rows[:, _RULE] != 0.0
-    rows2 = revise_features(rows, z1, removed, toks.texts, lang, toks)
-    z2 = model.stage2.scores(rows2 if at is None else rows2[list(at)])
+    z2 = model.stage2.scores(revise_features(rows, z1, removed, toks.texts, lang, toks, at))
     return rows, z2.tolist()
 
 
