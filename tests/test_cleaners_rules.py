@@ -870,3 +870,91 @@ def test_agency_credit_takes_its_caption_along() -> None:
 )
 def test_agency_credit_and_comment_form_near_misses(line: str, rule: str) -> None:
     assert load_patterns().get(rule).matches(line) is None
+
+
+# ------------------------------------------------- comment-form titles, author boxes, related labels
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        # a blog's own comment-form title with the cancel-reply link glued to it
+        (BODY_DE, "Kommentar verfassen Antwort abbrechen", "comments.form"),
+        (BODY_DE, "Was meinst du dazu... Antwort abbrechen", "comments.form"),
+        (BODY_EN, "Join the ride Cancel reply", "comments.form"),
+        (BODY_FR, "Votre avis Annuler la réponse", "comments.form"),
+        # back links to a list of posts
+        (BODY_DE, "Zurück zu allen Meldungen", "navigation.skip_link"),
+        (BODY_DE, "Zurück zum Blog", "navigation.skip_link"),
+        # the author box's links to the author's other stories
+        (BODY_EN, "Read the latest from Jane Example", "teaser.related"),
+        (BODY_EN, "Find more by Jane Example", "teaser.related"),
+        (BODY_DE, "Mehr Artikel von Jana Beispiel →", "teaser.related"),
+        (BODY_DE, "Alle Beiträge von Jana Beispiel", "teaser.related"),
+        (BODY_DE, "Über Jana Beispiel 57 Artikel", "teaser.related"),
+        # Spanish labels of related stories
+        (BODY_ES, "Temas relacionados", "teaser.related"),
+        (BODY_ES, "Artículos relacionados El Diario de Ejemplo", "teaser.related"),
+        (BODY_ES, "Mirá también", "teaser.related"),
+    ],
+)
+def test_comment_form_titles_author_links_and_related_labels(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        # prose that ends in the same words, with its full stop
+        ("Der Sprecher musste seine Antwort abbrechen.", "comments.form"),
+        ("Zurück zu den Plänen von 2019 will die Stadt nicht.", "navigation.skip_link"),
+        ("Read the latest report from the council before Tuesday's vote on the new bridge.", "teaser.related"),
+        ("Über 300 Artikel", "teaser.related"),
+        ("Temas relacionados con la movilidad ocuparon la sesión del martes.", "teaser.related"),
+    ],
+)
+def test_comment_form_author_link_and_related_near_misses(line: str, rule: str) -> None:
+    assert load_patterns().get(rule).matches(line) is None
+
+
+def test_blogger_comment_buttons_are_comment_markers() -> None:
+    marker = load_patterns().get("comments.marker")
+    for line in ("ReplyDelete", "Replies", "Delete", "Antworten Löschen"):
+        assert marker.matches(line), line
+    assert marker.matches("Delete the old entries before you reply.") is None
+
+
+# --------------------------------------------------------------------------- reader-revenue calls
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        (BODY_DE, "Unterstützen Sie unabhängigen Journalismus!", "promo.reader_support"),
+        (BODY_DE, "Mitglied werden Jetzt spenden", "promo.reader_support"),
+        (BODY_EN, "Support independent local journalism", "promo.reader_support"),
+        (BODY_EN, "Become a Member", "promo.reader_support"),
+        (BODY_EN, "We rely on your support to keep the Example Gazette free for everyone", "promo.reader_support"),
+        (BODY_ES, "Apoya el periodismo independiente", "promo.reader_support"),
+        (BODY_DE, "Gute Recherche kostet Zeit und Geld. Mit Ihrer Spende sichern Sie unsere Arbeit. Jetzt spenden!",
+         "promo.donation_appeal"),
+        (BODY_EN, "Reporting like this is funded by readers, not by advertisers. Donate now!",
+         "promo.donation_appeal"),
+    ],
+)
+def test_reader_revenue_calls_removed(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("Die Stadt bittet alle Bürger, für die Flutopfer zu spenden.", "promo.reader_support"),
+        ("Local businesses support independent journalism in the town, the mayor said.", "promo.reader_support"),
+        ("Die Stadt bittet alle, für die Flutopfer zu spenden. Jetzt spenden könne man auch online.",
+         "promo.donation_appeal"),
+        ("The club asked members to donate now and again to the youth section.", "promo.donation_appeal"),
+    ],
+)
+def test_prose_about_donations_kept(line: str, rule: str) -> None:
+    assert load_patterns().get(rule).matches(line) is None
