@@ -958,3 +958,38 @@ def test_reader_revenue_calls_removed(body: str, line: str, rule: str) -> None:
 )
 def test_prose_about_donations_kept(line: str, rule: str) -> None:
     assert load_patterns().get(rule).matches(line) is None
+
+
+# ------------------------------------- stock-photo credits, comment-form notes, document downloads
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        (BODY_DE, "Radfahrer am Ring kurz nach Sonnenaufgang. (jdoe / iStock.com)", "caption.trailing_agency"),
+        (BODY_DE, "Neue Radwege - was sich am Ring ändert© J. Beispiel/pixelio.de", "caption.trailing_agency"),
+        (BODY_DE, "E-Mail (wird benötigt und nicht veröffentlicht)", "comments.form"),
+        (BODY_EN, "Mail (will not be published) (required)", "comments.form"),
+        (BODY_DE, "Pressemitteilung als PDF", "social.share_label"),
+        (BODY_DE, "Artikel als PDF herunterladen", "social.share_label"),
+        (BODY_EN, "Download this article as PDF", "social.share_label"),
+        (BODY_DE, "Kommentieren", "social.share_label"),
+        (BODY_DE, "Empfehlungen aus der Redaktion", "teaser.related"),
+    ],
+)
+def test_stock_credits_form_notes_and_download_links_removed(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        # an agency named in prose, a bracket that is no credit
+        ("The photo agency iStock (owned by Getty) said sales rose. (Figures from 2030 / iStock.com)x",
+         "caption.trailing_agency"),
+        ("Die Stadt veröffentlicht den Plan am Dienstag als PDF auf ihrer Website.", "social.share_label"),
+        ("E-Mail (die Adresse steht im Impressum) genügt.", "comments.form"),
+    ],
+)
+def test_stock_credit_form_note_and_download_near_misses(line: str, rule: str) -> None:
+    assert load_patterns().get(rule).matches(line) is None
