@@ -970,9 +970,9 @@ def test_prose_about_donations_kept(line: str, rule: str) -> None:
         (BODY_DE, "Neue Radwege - was sich am Ring ändert© J. Beispiel/pixelio.de", "caption.trailing_agency"),
         (BODY_DE, "E-Mail (wird benötigt und nicht veröffentlicht)", "comments.form"),
         (BODY_EN, "Mail (will not be published) (required)", "comments.form"),
-        (BODY_DE, "Pressemitteilung als PDF", "social.share_label"),
-        (BODY_DE, "Artikel als PDF herunterladen", "social.share_label"),
-        (BODY_EN, "Download this article as PDF", "social.share_label"),
+        (BODY_DE, "Pressemitteilung als PDF", "social.download_link"),
+        (BODY_DE, "Artikel als PDF herunterladen", "social.download_link"),
+        (BODY_EN, "Download this article as PDF", "social.download_link"),
         (BODY_DE, "Kommentieren", "social.share_label"),
         (BODY_DE, "Empfehlungen aus der Redaktion", "teaser.related"),
     ],
@@ -987,7 +987,7 @@ def test_stock_credits_form_notes_and_download_links_removed(body: str, line: st
         # an agency named in prose, a bracket that is no credit
         ("The photo agency iStock (owned by Getty) said sales rose. (Figures from 2030 / iStock.com)x",
          "caption.trailing_agency"),
-        ("Die Stadt veröffentlicht den Plan am Dienstag als PDF auf ihrer Website.", "social.share_label"),
+        ("Die Stadt veröffentlicht den Plan am Dienstag als PDF auf ihrer Website.", "social.download_link"),
         ("E-Mail (die Adresse steht im Impressum) genügt.", "comments.form"),
     ],
 )
