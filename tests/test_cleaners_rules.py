@@ -993,3 +993,45 @@ def test_stock_credits_form_notes_and_download_links_removed(body: str, line: st
 )
 def test_stock_credit_form_note_and_download_near_misses(line: str, rule: str) -> None:
     assert load_patterns().get(rule).matches(line) is None
+
+
+# ------------------------------------------- form data notices, browser notices, widget furniture
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        (BODY_EN, "By signing up, you agree to the Example Gazette's terms and its privacy policy.",
+         "consent.form_notice"),
+        (BODY_EN, "You may revoke this consent at any time with effect for the future.", "consent.form_notice"),
+        (BODY_EN, "Further information on data privacy can be found in our privacy policy.", "consent.form_notice"),
+        (BODY_EN, "Please confirm your subscription by clicking the link in the e-mail we sent you.",
+         "consent.form_notice"),
+        (BODY_DE, "Sie können Ihre Einwilligung jederzeit per E-Mail an uns widerrufen.", "consent.form_notice"),
+        (BODY_EN, "We've detected you are using an old browser. Please update to a modern browser.",
+         "navigation.browser_notice"),
+        (BODY_DE, "Bitte aktivieren Sie JavaScript, um alle Funktionen dieser Seite zu nutzen.",
+         "navigation.browser_notice"),
+        (BODY_EN, "Loading...", "navigation.skip_link"),
+        (BODY_DE, "Wird geladen …", "navigation.skip_link"),
+        (BODY_EN, "ADVERTISEMENT – Example Bikes", "ad.marker"),
+        (BODY_EN, "Share your thoughts with friends.", "social.share_label"),
+    ],
+)
+def test_form_notices_browser_notices_and_widget_labels_removed(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        ("Your personal data is the product, the researchers argue in their new study of ad networks.",
+         "consent.form_notice"),
+        ("Sie können die Ausstellung jederzeit besuchen, sagte die Direktorin.", "consent.form_notice"),
+        ("Loading the trucks took the volunteers most of Tuesday morning.", "navigation.skip_link"),
+        ("Advertisement revenue fell by a third, the company said.", "ad.marker"),
+        ("Ihr Browser-Verlauf verrät mehr, als viele denken, warnen Verbraucherschützer.", "navigation.browser_notice"),
+    ],
+)
+def test_form_and_browser_notice_near_misses(line: str, rule: str) -> None:
+    assert load_patterns().get(rule).matches(line) is None
