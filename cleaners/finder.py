@@ -562,7 +562,7 @@ class DocTokens:
         words = list(itertools.compress(low, keep.tolist()))
         # the kept words are in block order: block k's are those from its first index to the next's
         bounds = np.searchsorted(self.line[keep], np.arange(len(self.texts) + 1)).tolist()
-        return [set(words[a:b]) for a, b in itertools.pairwise(bounds)]
+        return list(map(set, map(words.__getitem__, map(slice, bounds[:-1], bounds[1:]))))
 
     def lengths(self) -> NDArray[np.float64]:
         """Per block, ``len`` of its text (the utf-32 encoding has one code unit per character)."""
