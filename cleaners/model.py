@@ -354,6 +354,15 @@ class _RemovedTextTwin:
         self.__class__ = RemovedText  # type: ignore[assignment]
 
 
+class _ArticleBlockTwin:
+    __slots__ = ArticleBlock.__slots__
+
+    def __init__(self, kind: BlockKind, text: str) -> None:
+        self.kind = kind
+        self.text = text
+        self.__class__ = ArticleBlock  # type: ignore[assignment]
+
+
 def make_blocks(
     texts: Sequence[str],
     kinds: Iterable[BlockKind],
@@ -367,6 +376,11 @@ def make_blocks(
     ``keys`` and ``n_words`` must be ``shape.norm_key`` and ``shape.word_count`` of the texts."""
     blocks = map(_BlockTwin, range(len(texts)), texts, kinds, lines, groups, bullets, keys, n_words)
     return cast("tuple[Block, ...]", tuple(blocks))
+
+
+def article_blocks(kinds: Iterable[BlockKind], texts: Iterable[str]) -> tuple[ArticleBlock, ...]:
+    """``ArticleBlock(kind, text)`` for every pair of ``kinds`` and ``texts``."""
+    return cast("tuple[ArticleBlock, ...]", tuple(map(_ArticleBlockTwin, kinds, texts)))
 
 
 def removed_texts(texts: Iterable[str], removals: Iterable[Removal]) -> tuple[RemovedText, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import unicodedata
 from collections.abc import Sequence
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from types import MappingProxyType
 
 from cleaners import shape
@@ -19,7 +19,6 @@ from cleaners.detectors import DETECTORS, Detector
 from cleaners.language import detect_language
 from cleaners.model import (
     Article,
-    ArticleBlock,
     Block,
     BlockKind,
     Category,
@@ -27,6 +26,7 @@ from cleaners.model import (
     Note,
     Removal,
     View,
+    article_blocks,
     removed_texts,
 )
 from cleaners.patterns import PatternSet
@@ -37,6 +37,7 @@ from cleaners.settings import DEFAULT, Settings
 _N_WORDS = attrgetter("n_words")
 _TEXT = attrgetter("text")
 _RULE = attrgetter("rule")
+_BLOCK, _KIND = itemgetter(0), itemgetter(1)  # of a (block, kind) pair of the article's body
 
 # Hex characters of the sha256 kept in an article id: 80 bits, collision-free at any corpus size
 # this pipeline will see, short enough for file names.
@@ -159,8 +160,9 @@ def build_article(
             body = body[1:]
 
     lead = next((b.text for b, k in body if k is BlockKind.PARAGRAPH), None)
-    blocks = tuple(ArticleBlock(k, b.text) for b, k in body)
-    text = "\n\n".join(b.text for b in blocks)
+    body_texts = list(map(_TEXT, map(_BLOCK, body)))
+    blocks = article_blocks(map(_KIND, body), body_texts)
+    text = "\n\n".join(body_texts)
 
     doc_blocks = view.doc.blocks
     verdicts = sorted(view.removals.items())

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from cleaners import shape
 from cleaners.model import (
+    ArticleBlock,
     Block,
     BlockKind,
     Category,
@@ -25,6 +26,7 @@ from cleaners.model import (
     Removal,
     RemovedText,
     View,
+    article_blocks,
     make_blocks,
     removed_texts,
 )
@@ -75,12 +77,14 @@ def test_make_blocks_builds_what_the_constructor_builds(rows: list[tuple[str, bo
 
 
 def test_built_objects_stay_frozen_and_twins_match_the_layout() -> None:
-    from cleaners.model import _BlockTwin, _RemovedTextTwin
+    from cleaners.model import _ArticleBlockTwin, _BlockTwin, _RemovedTextTwin
 
     assert _BlockTwin.__slots__ == Block.__slots__ and _RemovedTextTwin.__slots__ == RemovedText.__slots__
+    assert _ArticleBlockTwin.__slots__ == ArticleBlock.__slots__
     block = make_blocks(["Text"], [BlockKind.PARAGRAPH], [1], [0], [False], ["text"], [1])[0]
     removed = removed_texts(["x"], [Removal(0, "a.b", Category.AD, "d")])[0]
-    for obj, name in ((block, "text"), (removed, "rule")):
+    article_block = article_blocks([BlockKind.HEADING], ["Title"])[0]
+    for obj, name in ((block, "text"), (removed, "rule"), (article_block, "text")):
         try:
             setattr(obj, name, "changed")
         except AttributeError:
@@ -89,6 +93,15 @@ def test_built_objects_stay_frozen_and_twins_match_the_layout() -> None:
             raise AssertionError(f"{type(obj).__name__} is not frozen")
         assert not hasattr(obj, "__dict__")
     assert removed == RemovedText("x", "a.b", Category.AD, "d")
+    assert article_block == ArticleBlock(BlockKind.HEADING, "Title") and type(article_block) is ArticleBlock
+
+
+@given(st.lists(st.tuples(st.sampled_from(list(BlockKind)), _awkward_text), max_size=10))
+def test_article_blocks_builds_what_the_constructor_builds(rows: list[tuple[BlockKind, str]]) -> None:
+    fast = article_blocks((k for k, _ in rows), (t for _, t in rows))
+    slow = tuple(ArticleBlock(k, t) for k, t in rows)
+    assert fast == slow and all(type(b) is ArticleBlock for b in fast)
+    assert list(map(hash, fast)) == list(map(hash, slow)) and list(map(repr, fast)) == list(map(repr, slow))
 
 
 @given(st.lists(st.tuples(_awkward_text, st.sampled_from(["a.b", "c.d_e"]), st.sampled_from(list(Category)),
