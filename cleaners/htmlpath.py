@@ -28,7 +28,7 @@ from importlib import resources
 from typing import Any, Final
 
 from cleaners.detectors import RULE_DETECTORS, Detector
-from cleaners.model import Article, ArticleBlock, Block, BlockKind, Category, RemovedText
+from cleaners.model import Article, Block, BlockKind, Category, RemovedText, article_blocks
 from cleaners.shape import is_prose
 
 __all__ = [
@@ -845,7 +845,8 @@ def finish_article(article: Article, page: HtmlExtraction, *, from_blocks: bool 
                 j += 1
             kinds.append(src[j].kind if j < len(src) else ab.kind)
             j += 1
-        out_blocks = tuple(ArticleBlock(k, ab.text) for k, ab in zip(kinds, article.blocks, strict=True))
+        # one kind per article block (the loop above appends one for each)
+        out_blocks = article_blocks(kinds, (ab.text for ab in article.blocks))
     dom = tuple(RemovedText(r.text, r.rule, r.category, r.detail) for r in page.removed)
     title = article.title
     if title is None and not article.is_empty:

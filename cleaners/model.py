@@ -320,7 +320,7 @@ class RemovedText:
 # ---------------------------------------------------------------------------------- fast builders
 # A frozen dataclass's generated ``__init__`` sets every field through ``object.__setattr__`` (and
 # Block's runs ``__post_init__``): ~1.5 us per Block, a fifth of segmentation. A page makes hundreds
-# of blocks and removed texts, so the engine builds them through a mutable twin class with the same
+# of blocks, removed texts and article blocks, so the engine builds them through a mutable twin class with the same
 # slots: its ``__init__`` stores the slots directly, then switches the object to the frozen class
 # (CPython allows that between classes of identical layout, and refuses loudly otherwise). The
 # objects are exactly what the frozen class's constructor makes (``tests/test_speed_core.py``).

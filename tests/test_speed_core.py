@@ -51,7 +51,7 @@ _awkward_text = st.one_of(
 )
 
 
-# --------------------------------------------------------------------------- Block / RemovedText builders
+# ------------------------------------------------------------- Block / RemovedText / ArticleBlock builders
 
 
 def _fields(block: Block) -> tuple[object, ...]:
