@@ -17,12 +17,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cleaners import model as model_module
 from cleaners import patterns as patterns_module
 from cleaners import shape
 from cleaners.detectors import RULE_DETECTORS, SIGNAL_GROUPS
-from cleaners.model import Block, Category, Document, Removal, TextIndex, View
-from cleaners.patterns import LineMatcher, Rule, gate, load, needles, parse_groups, pivots, prefilter
+from cleaners.model import Block, Category, Document, LiteralQueries, Removal, TextIndex, View
+from cleaners.patterns import LineMatcher, Rule, gate, load, needles, parse_groups, prefilter
 from cleaners.segment import segment_text
 from cleaners.settings import DEFAULT, Settings
 
@@ -103,54 +102,36 @@ _literal = st.text(alphabet=st.sampled_from("abc©(xi\u0307"), min_size=1, max_s
 def test_lines_of_several_queries_equal_the_per_text_check(
     texts: list[str], queries: list[tuple[list[str], int | None]]
 ) -> None:
-    """One search per distinct literal for several (literals, limit) queries: the same lines as
-    checking every text for every query (queries share literals under other limits)."""
+    """One automaton pass for several (literals, limit) queries: the same lines as checking every
+    text for every query (queries share literals under other limits; literals overlap and hold
+    one another, as "abc", "bc" and "c" do)."""
     index = TextIndex.of(texts)
     want = [
         [i for i, t in enumerate(texts) if (limit is None or len(t) <= limit) and any(lit in t.lower() for lit in lits)]
         for lits, limit in queries
     ]
-    assert index.lines_containing_each(queries) == want
+    assert index.lines_containing_each(LiteralQueries.build(queries)) == want
     shared = [(lits, limit) for lits, _ in queries for limit in (None, 0, 3)]  # the same literals, three limits
-    assert index.lines_containing_each(shared) == [index.lines_containing(lits, limit) for lits, limit in shared]
+    assert index.lines_containing_each(LiteralQueries.build(shared)) == [
+        index.lines_containing(lits, limit) for lits, limit in shared
+    ]
 
 
-@pytest.mark.parametrize("max_hits", [0, 2, 10**6])
-@given(
-    st.lists(_index_text, max_size=12),
-    st.lists(st.tuples(st.lists(_literal, max_size=4), st.one_of(st.none(), st.integers(0, 14))), max_size=5),
-    st.dictionaries(_literal, st.text(alphabet=st.sampled_from("abc©(xi\u0307"), max_size=2), max_size=6),
-)
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-def test_lines_found_through_pivots_equal_the_plain_search(
-    monkeypatch: pytest.MonkeyPatch,
-    max_hits: int,
-    texts: list[str],
-    queries: list[tuple[list[str], int | None]],
-    drawn: dict[str, str],
-) -> None:
-    """Literals looked for among the blocks holding a pivot (their own search when the pivot is in
-    more than ``PIVOT_MAX_HITS`` blocks): the same lines as searching each literal. Drawn pivots may
-    break the rules (not inside the literal, empty, a pivot with a pivot): those are searched."""
-    monkeypatch.setattr(model_module, "PIVOT_MAX_HITS", max_hits)
-    index = TextIndex.of(texts)
-    literals = [lit for lits, _ in queries for lit in lits]
-    valid = {lit: lit[1:] for lit in literals if len(lit) > 1}  # chains ("abc" -> "bc" -> "c") are searched
-    for piv in (drawn, valid, pivots(literals), pivots([*literals, *drawn])):
-        assert index.lines_containing_each(queries, piv) == index.lines_containing_each(queries), piv
+def test_literal_queries_hold_their_literals_once() -> None:
+    search = LiteralQueries.build([(("foto", "bild"), 80), (("foto",), None), ((), 10)])
+    assert search.queries == ((("foto", "bild"), 80), (("foto",), None), ((), 10))
+    assert search.ids == ((1, 0), (1,), ())  # numbers in the automaton: the sorted distinct literals
+    index = TextIndex.of(["Foto: X", "ein Bild", "kein Treffer", "Foto " + "x" * 90])
+    assert index.lines_containing_each(search) == [[0, 1], [0, 3], []]
+    assert TextIndex.of([]).lines_containing_each(search) == [[], [], []]
+    assert index.lines_containing_each(LiteralQueries.build([])) == []
+    assert index.lines_containing_each(LiteralQueries.build([((), None)])) == [[]]
 
 
-def test_pivots_of_the_packaged_literals() -> None:
-    lits = {lit for lits, _ in MATCHER.lazy_literals for lit in lits}
-    got = pivots(lits)
-    assert MATCHER.lazy_pivots == got
-    assert {got[lit] for lit in ("(ap)", "(c)", "(dpa)", "(epa)")} == {"("}
-    assert {got[lit] for lit in ("__tcfapi", "_gaq", "_paq")} == {"_"}
-    assert {got[lit] for lit in ("síguenos", "sígue", "suscríbete")} == {"í"}
-    assert "unterstützung" not in got  # "unter" would stand in for it alone: no search saved
-    assert all(p in lit and p != lit and p not in got for lit, p in got.items())
-    assert pivots(["ab", "abc", "abd", "_x"]) == {"abc": "ab", "abd": "ab"}
-    assert pivots(["a_b", "c_d", "_"]) == {"a_b": "_", "c_d": "_"}
+@pytest.mark.parametrize("literal", ["", "a\nb"])
+def test_literal_queries_refuse_literals_that_could_span_blocks(literal: str) -> None:
+    with pytest.raises(ValueError, match="non-empty"):
+        LiteralQueries.build([(("ok", literal), None)])
 
 
 def test_the_packaged_matcher_asks_for_the_literals_of_its_lazy_rules() -> None:
@@ -162,11 +143,12 @@ def test_the_packaged_matcher_asks_for_the_literals_of_its_lazy_rules() -> None:
     # rules with literals whose patterns name their first characters go through the unions instead
     assert not {"caption.credit_label", "caption.source_label"} & {r.id for r in filtered}
     asked = [(r.gate if r in gated else prefilter(r), r.max_chars) for r in filtered]
-    assert MATCHER.cased_gated and MATCHER.lazy_literals == (*asked, ((":",), MATCHER.cased_max))
+    assert MATCHER.cased_gated and MATCHER.lazy_literals.queries == (*asked, ((":",), MATCHER.cased_max))
     assert MATCHER.lazy_recheck == tuple(prefilter(r) if r in gated else () for r in filtered)
-    assert len({lit for lits, _ in MATCHER.lazy_literals for lit in lits}) < sum(
-        len(lits) for lits, _ in MATCHER.lazy_literals
-    )  # rules share literals: what searching each once saves
+    asked_literals = [lit for lits, _ in MATCHER.lazy_literals.queries for lit in lits]
+    # rules share literals: the automaton holds each once
+    assert len(set(asked_literals)) < len(asked_literals)
+    assert max(i for ids in MATCHER.lazy_literals.ids for i in ids) == len(set(asked_literals)) - 1
     assert PS.get("comments.author").gate == (":",) and PS.get("script.code_line").gate == ()
 
 

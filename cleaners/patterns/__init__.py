@@ -12,8 +12,8 @@ Each table is a *group* of phrases for one concept; its dotted name is the stabl
   the phrase);
 - ``note``: a note key set on the article when the group fires (the fact is kept as metadata);
 - ``requires``: literal strings (lower case), one of which every match contains; the group is
-  only tried on blocks holding one of them, found by one scan of the whole document per literal
-  (the prefilter for expensive groups: ``.{0,120}``-style patterns and search-mode groups).
+  only tried on blocks holding one of them, found by one pass over the document for all the
+  literals of the groups (the prefilter for expensive groups: ``.{0,120}``-style patterns and search-mode groups).
   ``tests/test_patterns_matcher.py`` generates matches of every pattern and checks the list.
 
 Several files may define the same group id (German and English phrases of one concept): their
@@ -37,7 +37,7 @@ from itertools import compress
 from types import MappingProxyType
 from typing import Any
 
-from cleaners.model import Category, TextIndex
+from cleaners.model import Category, LiteralQueries, TextIndex
 
 # The parsed form of a pattern (the stdlib's own parser), for first-character dispatch.
 _sre_c: Any = importlib.import_module("re._constants")
@@ -522,8 +522,9 @@ class LineMatcher:
     block:
 
     - rules with a ``requires`` list are only tried on the blocks holding one of its literals,
-      found by one scan of the whole document per literal; so are search-mode rules whose every
-      pattern has needles (``prefilter``: a block holding none of them fails ``pattern_hits``);
+      found by one pass over the document for all the literals (``LiteralQueries``); so are
+      search-mode rules whose every pattern has needles (``prefilter``: a block holding none of
+      them fails ``pattern_hits``);
     - the other full- and start-mode rules go through unions (``CharUnions``, ``RuleUnion``) that
       name the first rule covering a block;
     - the other search-mode rules (and rules whose patterns hold groups) are tried one by one, on
@@ -540,16 +541,14 @@ class LineMatcher:
     # (``first_chars``); ``other_rules`` for every character not in the table
     first_rules: dict[str, tuple[tuple[int, ...], tuple[Rule, ...]]] = field(default_factory=dict)
     other_rules: tuple[tuple[int, ...], tuple[Rule, ...]] = ((), ())
-    # (literals, max_chars) searched in the document (``TextIndex.lines_containing_each``): per lazy
+    # (literals, max_chars) looked for in the document (``TextIndex.lines_containing_each``): per lazy
     # rule with a ``prefilter``, in order, its ``gate`` when that is shorter (``lazy_recheck`` then
     # holds the prefilter, to check on the blocks the gate finds; () otherwise); last, the gate of
     # the ``cased`` union when it has one (``cased_gated``)
-    lazy_literals: tuple[tuple[tuple[str, ...], int | None], ...] = ()
+    lazy_literals: LiteralQueries = field(default_factory=lambda: LiteralQueries.build(()))
     lazy_recheck: tuple[tuple[str, ...], ...] = ()
     cased_gated: bool = False
     lazy_filtered: tuple[bool, ...] = ()  # per lazy rule: whether it has a ``prefilter``
-    # literal -> a shorter one or a PIVOT_CHARS character it holds, searched in its stead (``pivots``)
-    lazy_pivots: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, rules: list[Rule]) -> LineMatcher:
@@ -589,11 +588,10 @@ class LineMatcher:
             RuleUnion.build([(k, r, _alternatives(r)) for k, r in cased], re.IGNORECASE | re.UNICODE),
             cased_max,
             lazy, first_rules, listed(lambda f: f is None),
-            tuple(queries),
+            LiteralQueries.build(queries),
             tuple(lits if use else () for (_, lits), use in zip(filtered, gated, strict=True)),
             bool(cased and cased_gate),
             tuple(bool(prefilter(r)) for _, r in lazy),
-            pivots({lit for lits, _ in queries for lit in lits}),
         )
 
     def scan(self, texts: Sequence[str], index: TextIndex | None = None) -> list[tuple[int, Rule, re.Match[str]]]:
@@ -608,7 +606,7 @@ class LineMatcher:
         best: dict[int, int] = {}
         if self.lower is not None:
             self.lower.first_rules(lows, idx.within(self.lower_max), best)
-        found = idx.lines_containing_each(self.lazy_literals, self.lazy_pivots)
+        found = idx.lines_containing_each(self.lazy_literals)
         if self.cased is not None:
             positions = found[-1] if self.cased_gated else idx.within(self.cased_max)
             _note_firsts(self.cased, [texts[i] for i in positions], positions, best)
@@ -665,28 +663,6 @@ def prefilter(rule: Rule) -> tuple[str, ...]:
         return ()
     found = sorted({lit for _, lits in parts for lit in lits})
     return () if any("\n" in lit for lit in found) else tuple(found)
-
-
-# Characters that two or more ``requires`` literals hold and few dev blocks do (351 pages: "_" in
-# 3.5 blocks a page, of "__tcfapi", "_gaq", "_paq"; "í" in 2.2, of "síguenos", "sígue", "suscríbete";
-# the rarest letter of another literal is in 7 or more): one search for the character stands in
-# for the searches of its literals.
-PIVOT_CHARS = "_í"
-
-
-def pivots(literals: Iterable[str]) -> dict[str, str]:
-    """For ``TextIndex.lines_containing_each``: each literal that holds another of ``literals`` or a
-    PIVOT_CHARS character, mapped to the shortest such (ties: literals first, in sorted order), when
-    it stands in for two or more literals. The shortest holds no other, so no pivot has a pivot."""
-    lits = sorted(set(literals))
-    options = {
-        lit: sorted((p for p in (*lits, *PIVOT_CHARS) if p != lit and p in lit), key=len) for lit in lits
-    }
-    chosen = {lit: ps[0] for lit, ps in options.items() if ps}
-    users: dict[str, int] = {}
-    for p in chosen.values():
-        users[p] = users.get(p, 0) + 1
-    return {lit: p for lit, p in chosen.items() if users[p] >= 2}
 
 
 def _longest(rules: Iterable[Rule]) -> int | None:
