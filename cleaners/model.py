@@ -148,9 +148,6 @@ class LiteralQueries:
         ids = tuple(tuple(number[lit] for lit in lits) for lits, _ in asked)
         return cls(asked, ids, AhoCorasick(literals) if literals else None)
 
-    def __len__(self) -> int:
-        return len(self.queries)
-
 
 @dataclass(frozen=True, slots=True, eq=False)
 class TextIndex:
