@@ -182,31 +182,12 @@ class TextIndex:
         """Positions of the blocks whose text is at most ``max_chars`` long (None: all), shortest first."""
         return self.order if max_chars is None else self.order[: bisect_right(self.lengths, max_chars)]
 
-    def lines_containing(self, literals: Iterable[str], max_chars: int | None = None) -> list[int]:
-        """Positions, in order, of the blocks at most ``max_chars`` long whose lower-cased text
-        contains any of ``literals`` (non-empty and without a newline, so an occurrence lies inside
-        one block)."""
-        n = self._count_within(max_chars)
-        if n == 0:
-            return []
-        joined, starts, order = self.joined, self.starts, self.order
-        end = len(joined) if n == len(starts) else starts[n] - 1
-        found: set[int] = set()
-        for lit in literals:
-            pos = joined.find(lit, 0, end)
-            while pos >= 0:
-                k = bisect_right(starts, pos) - 1
-                found.add(order[k])
-                if k + 1 >= n:
-                    break
-                pos = joined.find(lit, starts[k + 1], end)
-        return sorted(found)
-
     def lines_containing_each(self, queries: LiteralQueries) -> list[list[int]]:
-        """``[self.lines_containing(literals, max_chars) for literals, max_chars in queries.queries]``,
-        from one pass of the queries' automaton over the blocks the longest query admits: the line
-        rules share literals ("foto", "lizenz"), and a pass per literal would cover the text again
-        for each."""
+        """Per query of ``queries`` (literals, max_chars): the positions, in order, of the blocks at
+        most ``max_chars`` long (None: any) whose lower-cased text holds one of its literals. One
+        pass of the queries' automaton over the blocks the longest query admits: the line rules
+        share literals ("foto", "lizenz"), and a pass per literal would cover the text again for
+        each."""
         counts = [self._count_within(max_chars) for _, max_chars in queries.queries]
         reach = max(counts, default=0)
         if queries.automaton is None or reach == 0:

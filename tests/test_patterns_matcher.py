@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cleaners.detectors import SIGNAL_GROUPS
-from cleaners.model import TextIndex
+from cleaners.model import LiteralQueries, TextIndex
 from cleaners.patterns import Rule, first_chars, load, parse_groups
 from cleaners.segment import segment_text
 
@@ -160,7 +160,7 @@ def test_text_index_lines_equal_the_per_text_check(texts: list[str], literals: l
     fits = [i for i, t in enumerate(texts) if limit is None or len(t) <= limit]
     assert sorted(index.within(limit)) == fits
     holding = [i for i in fits if any(lit in texts[i].lower() for lit in literals)]
-    assert index.lines_containing(literals, limit) == holding
+    assert index.lines_containing_each(LiteralQueries.build([(literals, limit)])) == [holding]
 
 
 def test_a_document_builds_its_text_index_once() -> None:

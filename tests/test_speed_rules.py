@@ -106,15 +106,14 @@ def test_lines_of_several_queries_equal_the_per_text_check(
     text for every query (queries share literals under other limits; literals overlap and hold
     one another, as "abc", "bc" and "c" do)."""
     index = TextIndex.of(texts)
-    want = [
-        [i for i, t in enumerate(texts) if (limit is None or len(t) <= limit) and any(lit in t.lower() for lit in lits)]
-        for lits, limit in queries
-    ]
-    assert index.lines_containing_each(LiteralQueries.build(queries)) == want
+
+    def holding(lits: list[str], limit: int | None) -> list[int]:
+        fits = [i for i, t in enumerate(texts) if limit is None or len(t) <= limit]
+        return [i for i in fits if any(lit in texts[i].lower() for lit in lits)]
+
+    assert index.lines_containing_each(LiteralQueries.build(queries)) == [holding(*q) for q in queries]
     shared = [(lits, limit) for lits, _ in queries for limit in (None, 0, 3)]  # the same literals, three limits
-    assert index.lines_containing_each(LiteralQueries.build(shared)) == [
-        index.lines_containing(lits, limit) for lits, limit in shared
-    ]
+    assert index.lines_containing_each(LiteralQueries.build(shared)) == [holding(*q) for q in shared]
 
 
 def test_literal_queries_hold_their_literals_once() -> None:

@@ -684,7 +684,13 @@ def candidate_lines(rule: Rule, index: TextIndex) -> set[int] | None:
     only ones it can match), or None when the rule has no prefilter."""
     if not rule.requires:
         return None
-    return set(index.lines_containing(rule.requires))
+    return set(index.lines_containing_each(_requires_search(rule.requires))[0])
+
+
+@lru_cache(maxsize=32)
+def _requires_search(literals: tuple[str, ...]) -> LiteralQueries:
+    """The automaton of one ``requires`` list, built once (the consent anchor's, on every page)."""
+    return LiteralQueries.build([(literals, None)])
 
 
 def _alternatives(rule: Rule) -> list[str]:
