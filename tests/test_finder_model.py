@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -137,6 +138,64 @@ def test_operating_points_are_chosen_over_several_fold_orders() -> None:
     assert orders == [fold_order(pages, seed) for seed in SELECT_ORDERS]  # ... and reproducible
     assert mean_metrics([{"F1": 0.9, "with*": 0.8}, {"F1": 0.8, "with*": 1.0}]) == pytest.approx(
         {"F1": 0.85, "with*": 0.9})
+
+
+MINI = Path(__file__).resolve().parent / "fixtures" / "devset_mini"
+
+
+def _mini_pages() -> list[object]:
+    from types import SimpleNamespace
+
+    rows = [json.loads(x) for x in (MINI / "manifest.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
+    return [SimpleNamespace(pid=r["id"], manifest=r) for r in rows]
+
+
+def test_page_counts_score_outputs_as_the_scorer_does() -> None:
+    """On real pages: the raw dump keeps every snippet and leaks every raw-only line, an empty output
+    keeps nothing, and no resample of either meets the floors."""
+    from benchmarks.train_finder import floor_odds, load_scorer, metrics_of, page_counts
+
+    score = load_scorer(MINI)
+    pages = _mini_pages()
+    raw = {p.pid: (MINI / "raw" / f"{p.pid}.txt").read_text(encoding="utf-8") for p in pages}  # type: ignore[attr-defined]
+    as_is = page_counts(score, MINI, pages, raw)  # type: ignore[arg-type]
+    assert [c.shingles is not None for c in as_is] == [p.manifest["has_gold"] for p in pages]  # type: ignore[attr-defined]
+    m = metrics_of(score, as_is)
+    assert m["with*"] == 1.0 and m["w/o*"] == 0.0 and m["leak"] == 1.0 and m["R"] > 0.9
+    odds = floor_odds(score, as_is, draws=50)
+    assert (odds["all"], odds["w/o*"], odds["leak"]) == (0.0, 0.0, 0.0)
+    assert odds["with*"] > 0.9  # every resample holding a snippet page (3 of the 5 pages have them)
+    empty = metrics_of(score, page_counts(score, MINI, pages, dict.fromkeys(raw, "")))  # type: ignore[arg-type]
+    assert empty["with*"] == 0.0 and empty["w/o*"] == 1.0 and empty["R"] == 0.0
+
+
+@pytest.mark.parametrize(("with_present", "leaked", "holds"), [(97, 3, True), (94, 3, False), (97, 7, False)])
+def test_floor_odds_are_certain_when_every_page_is_alike(with_present: int, leaked: int, holds: bool) -> None:
+    """Resamples of identical pages all score what each page scores, so a floor holds on all of
+    them or on none; the four together hold only where each does."""
+    from benchmarks.train_finder import PageCounts, floor_odds, load_scorer, metrics_of
+
+    score = load_scorer(MINI)
+    page = PageCounts((95, 5, 5), (100, leaked), (with_present, 10, 100 - with_present, 90))
+    point = metrics_of(score, [page] * 20)
+    odds = floor_odds(score, [page] * 20, draws=30)
+    assert point["F1"] == pytest.approx(0.95) and odds["F1"] == 1.0 and odds["w/o*"] == 1.0
+    assert odds["with*"] == float(point["with*"] >= 0.95) and odds["leak"] == float(point["leak"] <= 0.06)
+    assert odds["all"] == float(holds)
+
+
+def test_resampled_figures_spread_around_the_point() -> None:
+    """Pages that differ give resamples that differ, centred near the scorer's figure."""
+    from benchmarks.train_finder import PageCounts, load_scorer, metrics_of, resampled_metrics
+
+    score = load_scorer(MINI)
+    pages = [PageCounts((90 + k % 10, 10 - k % 10, 5), (50, k % 6), (k % 5 + 5, k % 3, 4 - k % 5, 10))
+             for k in range(60)]
+    point = metrics_of(score, pages)
+    drawn = resampled_metrics(score, pages, draws=400)
+    for key in ("P", "R", "F1", "leak", "with*", "w/o*"):
+        assert drawn[key].std() > 0
+        assert drawn[key].mean() == pytest.approx(point[key], abs=3 * drawn[key].std() / 20 + 1e-3)
 
 
 @settings(max_examples=40, deadline=None)
