@@ -330,6 +330,7 @@ _REVISE_OWN: tuple[str, ...] = (
     *(f"p1_mean_{w}" for w in REVISE_WINDOWS),
     "model_region", "near_confident_log", "confident_before", "confident_after",
     "cohesion", "no_content_words", "in_core", "core_dist_log", "before_core", "after_core",
+    "z1_rank", "z1_rel_core", "core_gap_log", "core_share",
 )
 REVISE_NAMES: tuple[str, ...] = _REVISE_OWN + FEATURE_NAMES
 # Confident blocks closer than this (in blocks) belong to one cluster; the cluster with the most
@@ -964,6 +965,7 @@ def revise_features(
         np.log1p(np.maximum(core_dist, 0)),
         idx < core[0],
         idx > core[1],
+        *page_relative(zc, rem, toks.lengths(), core),
     ]
     # column-major, as ``np.column_stack`` of these columns made it when the model was trained:
     # BLAS sums a matrix product in another order for the other layout (last bits of z differ)
@@ -973,6 +975,47 @@ def revise_features(
         out[:, j] = np.asarray(column)[pick]
     out[:, len(_REVISE_OWN) :] = rows[pick]
     return out
+
+
+def page_relative(
+    zc: NDArray[np.float64], removed: NDArray[np.bool_], lengths: NDArray[np.float64], core: tuple[int, int]
+) -> list[NDArray[np.float64]]:
+    """Stage 2's page-relative columns: where a block stands against the rest of its own page,
+    which the other columns (absolute log-odds, local windows) do not say. Pages differ in how
+    sure stage 1 is of all their blocks (a page of short prose paragraphs scores lower throughout
+    than a long feature), so one global threshold keeps a doubtful block on one page and drops a
+    better one on another.
+
+    - ``z1_rank``: the share of the rules' leftovers whose (clipped) stage-1 log-odds is at most
+      the block's;
+    - ``z1_rel_core``: its log-odds minus the median of the article core's blocks (the page's
+      best when it has no core);
+    - ``core_gap_log``: ``log1p`` of the characters of the rules' leftovers between the block and
+      the core (0 inside it; the whole page's when there is no core): a headline two short lines
+      above the core is near it, a sidebar 3,000 characters away is not, at the same distance in
+      blocks;
+    - ``core_share``: the share of the leftovers inside the core, the same for every block of the
+      page (how much of the page the article is).
+
+    ``removed``: the blocks the rules removed (not counted); ``lengths``: characters per block;
+    ``core``: (first, last) block of the core, first > last when there is none."""
+    n = len(zc)
+    live = ~removed
+    ranked = np.sort(zc[live]) if live.any() else np.zeros(1)
+    rank = np.searchsorted(ranked, zc, side="right") / len(ranked)
+    idx = np.arange(n)
+    has_core = core[0] <= core[1]
+    in_core = (idx >= core[0]) & (idx <= core[1]) & live
+    rel = zc - (float(np.median(zc[in_core])) if in_core.any() else float(ranked[-1]))
+    # characters of the leftovers before each block boundary: ``before[i]`` counts blocks 0..i-1
+    before = np.concatenate(([0.0], np.cumsum(np.where(live, lengths, 0.0))))
+    if has_core:
+        gap = np.where(idx < core[0], before[core[0]] - before[idx + 1],
+                       np.where(idx > core[1], before[idx] - before[core[1] + 1], 0.0))
+    else:
+        gap = np.full(n, before[-1])
+    share = np.full(n, float(in_core.sum()) / max(1, int(live.sum())))
+    return [rank, rel, np.log1p(gap), share]
 
 
 def block_scores(

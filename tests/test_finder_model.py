@@ -127,6 +127,63 @@ def test_stage_two_reads_the_whole_stage_one_row() -> None:
     assert np.array_equal(rows2[:, 0], np.clip(z1, -finder.Z_CLIP, finder.Z_CLIP))
 
 
+def test_page_relative_columns_by_hand() -> None:
+    # six blocks: block 1 removed by a rule, blocks 3-4 the article core
+    zc = np.array([-2.0, 5.0, 0.5, 3.0, 1.0, -1.0])
+    removed = np.array([False, True, False, False, False, False])
+    lengths = np.array([10.0, 99.0, 30.0, 400.0, 200.0, 50.0])
+    rank, rel, gap, share = finder.page_relative(zc, removed, lengths, (3, 4))
+    # ranks among the five leftovers (the removed block's 5.0 is not one of them)
+    assert rank.tolist() == pytest.approx([0.2, 1.0, 0.6, 1.0, 0.8, 0.4])
+    assert rel.tolist() == pytest.approx((zc - 2.0).tolist())  # the core's median: (3 + 1) / 2
+    # characters of leftovers between the block and the core: block 0 has block 2 (30; block 1 is
+    # removed), block 2 none, the core none, block 5 none
+    assert gap.tolist() == pytest.approx(np.log1p([30.0, 30.0, 0.0, 0.0, 0.0, 0.0]).tolist())
+    assert share.tolist() == [2 / 5] * 6
+
+
+def test_page_relative_columns_without_a_core() -> None:
+    zc = np.array([-1.0, 0.0, -3.0])
+    rank, rel, gap, share = finder.page_relative(zc, np.zeros(3, dtype=bool), np.array([5.0, 7.0, 9.0]), (3, -1))
+    assert rank.tolist() == pytest.approx([2 / 3, 1.0, 1 / 3])
+    assert rel.tolist() == [-1.0, 0.0, -3.0]  # against the page's best block
+    assert gap.tolist() == pytest.approx([np.log1p(21.0)] * 3)  # the whole page lies between
+    assert share.tolist() == [0.0] * 3
+    # a page the rules emptied: nothing to rank against, no error
+    rank, rel, gap, share = finder.page_relative(zc, np.ones(3, dtype=bool), np.ones(3), (3, -1))
+    assert np.isfinite(np.concatenate([rank, rel, gap, share])).all()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    # log-odds on a grid of tenths (ties included) and shifts in quarters: no two distinct values
+    # come so close that the shift's rounding could swap or merge them
+    z=st.lists(st.integers(-80, 80).map(lambda k: k / 10), min_size=1, max_size=30),
+    shift=st.integers(-12, 12).map(lambda k: k / 4),
+    data=st.data(),
+)
+def test_page_relative_columns_do_not_move_with_a_page_wide_shift(z: list[float], shift: float,
+                                                                   data: st.DataObject) -> None:
+    """They describe the page's own order: a constant added to every block's log-odds (a page that
+    stage 1 is surer of throughout) leaves the rank, the distance from the core and the share where
+    they were, and moves ``z1_rel_core`` not at all either, since the core's median moves alike."""
+    n = len(z)
+    removed = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    removed[data.draw(st.integers(0, n - 1))] = False  # the finder runs only where the rules left a block
+    lengths = np.array(data.draw(st.lists(st.integers(0, 500), min_size=n, max_size=n)), dtype=float)
+    first = data.draw(st.integers(0, n))
+    core = (first, data.draw(st.integers(first - 1, n - 1)))
+    zc = np.array(z)
+    before = finder.page_relative(zc, removed, lengths, core)
+    after = finder.page_relative(zc + shift, removed, lengths, core)
+    for x, y in zip(before, after, strict=True):
+        assert np.allclose(x, y, atol=1e-9)
+    rank, _, gap, share = before
+    live = ~removed  # (the removed blocks' columns are computed too, but never scored)
+    assert ((rank[live] > 0) & (rank[live] <= 1)).all()
+    assert (gap >= 0).all() and ((share >= 0) & (share <= 1)).all()
+
+
 def test_operating_points_are_chosen_over_several_fold_orders() -> None:
     from benchmarks.train_finder import SELECT_ORDERS, fold_order, mean_metrics
 

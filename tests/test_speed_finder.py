@@ -368,8 +368,35 @@ def reference_revise(rows: np.ndarray, z1: np.ndarray, removed: list[bool], text
         np.log1p(np.array(core_dist, dtype=np.float64)),
         [float(i < core[0]) for i in range(n)],
         [float(i > core[1]) for i in range(n)],
+        *reference_page_relative(zc, removed, texts, core),
         rows,  # and the block's whole stage-1 row
     ])
+
+
+def reference_page_relative(zc: np.ndarray, removed: list[bool], texts: list[str],
+                            core: tuple[int, int]) -> list[list[float]]:
+    """``finder.page_relative`` block by block: rank among the leftovers, log-odds against the
+    core's median, characters of leftovers between block and core, the core's share."""
+    n = len(texts)
+    live = [float(zc[i]) for i in range(n) if not removed[i]] or [0.0]
+    core_z = sorted(float(zc[i]) for i in range(n) if core[0] <= i <= core[1] and not removed[i])
+    mid = len(core_z) // 2
+    centre = (core_z[mid] if len(core_z) % 2 else (core_z[mid - 1] + core_z[mid]) / 2) if core_z else max(live)
+
+    def between(i: int) -> float:
+        if core[0] > core[1]:
+            span = range(n)
+        else:
+            span = range(i + 1, core[0]) if i < core[0] else range(core[1] + 1, i) if i > core[1] else range(0)
+        return float(sum(len(texts[j]) for j in span if not removed[j]))
+
+    share = len(core_z) / max(1, sum(not r for r in removed))
+    return [
+        [sum(v <= zc[i] for v in live) / len(live) for i in range(n)],
+        [float(zc[i]) - centre for i in range(n)],
+        [math.log1p(between(i)) for i in range(n)],
+        [share] * n,
+    ]
 
 
 def reference_block_scores(view: View) -> tuple[np.ndarray, list[float]]:
