@@ -8,7 +8,8 @@ Two passes, as jusText does, with features a text dump still carries:
    marker, ...) and its context (position, prose density around it, neighbours' shape, whether a
    phrase rule fired next to it, how often the line repeats on the page);
 2. *revise*: a second model (boosted oblivious trees; see ``Trees``) scores every block again
-   from the first pass's probabilities around it, then a two-state Viterbi pass over the block
+   from the first pass's probabilities around it and where it stands against the rest of its
+   page (``page_relative``), then a two-state Viterbi pass over the block
    sequence (article / boilerplate), with a price for every switch and each block's log-odds
    weighted by its length (``length_weights``), makes short blocks follow their neighbours, so
    the article comes out as one or a few contiguous regions; what lies before the
