@@ -67,8 +67,8 @@ NEWTON_STEPS = 12
 LABEL_SHARE = 0.5
 SWITCH_GRID = (0.0, 0.5, 1.0, 2.0, 3.0)
 # Threshold shifts tried. Since stage 2 reads page-relative columns (``finder.page_relative``) the
-# frontier reaches all four floors at shifts 1.125-1.25 out of fold; below 0.5 no model since the
-# trees was ever chosen, so the grid spends its points above.
+# frontier reaches all four floors at shifts 1.125-1.25 out of fold; no model with tree stages
+# ever chose a shift below 0.5, so the grid spends its points above.
 SHIFT_GRID = (0.5, 0.625, 0.75, 0.875, 1.0, 1.125, 1.25, 1.375, 1.5)
 # Exponents of the Viterbi pass's length weights (``finder.length_weights``): the square root of
 # the relative word count (0.35-0.65 scored alike out of fold; 1.0 raised the leak). Power 0 (no

@@ -1005,12 +1005,11 @@ def page_relative(
     ranked = np.sort(zc[live]) if live.any() else np.zeros(1)
     rank = np.searchsorted(ranked, zc, side="right") / len(ranked)
     idx = np.arange(n)
-    has_core = core[0] <= core[1]
     in_core = (idx >= core[0]) & (idx <= core[1]) & live
     rel = zc - (float(np.median(zc[in_core])) if in_core.any() else float(ranked[-1]))
     # characters of the leftovers before each block boundary: ``before[i]`` counts blocks 0..i-1
     before = np.concatenate(([0.0], np.cumsum(np.where(live, lengths, 0.0))))
-    if has_core:
+    if core[0] <= core[1]:
         gap = np.where(idx < core[0], before[core[0]] - before[idx + 1],
                        np.where(idx > core[1], before[idx] - before[core[1] + 1], 0.0))
     else:
