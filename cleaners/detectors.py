@@ -346,10 +346,11 @@ def detect_comment_threads(view: View, patterns: PatternSet, settings: Settings)
     header = patterns.get("comments.header")
     author = patterns.get("comments.author")
     marker = patterns.get("comments.marker")
+    pingback = patterns.get("comments.pingback")  # a line rule of its own, and a mark of a thread
     blocks = view.doc.blocks
     index = view.doc.text_index()
-    # one scan for both groups: a block either covers is a mark, an author line if author does
-    found = patterns.first_matching((author.id, marker.id), index.texts, index)
+    # one scan for the groups: a block any covers is a mark, an author line if author does
+    found = patterns.first_matching((author.id, marker.id, pingback.id), index.texts, index)
     if len(found) < COMMENT_MIN_MARKERS:
         return []
     marks = [i for i, _, _ in found]

@@ -685,8 +685,18 @@ def test_login_in_a_sentence_is_not_a_prompt() -> None:
 
 
 def test_pingbacks_in_a_comment_list() -> None:
+    # a pingback line goes on its own, even without a thread around it
     line = "Pingback von Beispielblog – Notizen aus der Stadt | 12.05.2030 10:41"
-    assert load_patterns().get("comments.marker").matches(line)
+    assert_removed(page(BODY_DE, BODY_DE2, line), line, "comments.pingback")
+    assert_removed(page(BODY_EN, BODY_EN2, "Pingback: Example Notes – cycling in the city"),
+                   "Pingback: Example Notes – cycling in the city", "comments.pingback")
+    # and counts as a mark of the thread it is in: four of them under a comments header
+    pings = [f"Pingback von Beispielblog {n} | 1{n}.05.2030 10:41" for n in range(4)]
+    art = clean_text(page(BODY_DE, BODY_DE2, "4 Kommentare", *pings, "Ein Leser fand das gut."))
+    assert removed(art).get("Ein Leser fand das gut.") == "comments.thread"
+    # the word alone in a sentence is prose
+    assert_kept(page(BODY_EN, "A pingback from the council's site brought the post new readers last week.", BODY_EN2),
+                "A pingback from the council's site brought the post new readers last week.")
 
 
 def test_trailing_credit_labels_are_those_of_the_two_credit_groups() -> None:
@@ -889,7 +899,9 @@ def test_agency_credit_and_comment_form_near_misses(line: str, rule: str) -> Non
         # the author box's links to the author's other stories
         (BODY_EN, "Read the latest from Jane Example", "teaser.related"),
         (BODY_EN, "Find more by Jane Example", "teaser.related"),
-        (BODY_DE, "Mehr Artikel von Jana Beispiel →", "teaser.related"),
+        (BODY_DE, "Mehr Artikel von Jana Beispiel", "teaser.related"),
+        # with its arrow it is a link line (navigation.link_arrow, a common group, is tried first)
+        (BODY_DE, "Mehr Artikel von Jana Beispiel →", "navigation.link_arrow"),
         (BODY_DE, "Alle Beiträge von Jana Beispiel", "teaser.related"),
         (BODY_DE, "Über Jana Beispiel 57 Artikel", "teaser.related"),
         # Spanish labels of related stories
@@ -1034,4 +1046,95 @@ def test_form_notices_browser_notices_and_widget_labels_removed(body: str, line:
     ],
 )
 def test_form_and_browser_notice_near_misses(line: str, rule: str) -> None:
+    assert load_patterns().get(rule).matches(line) is None
+
+
+# ------------------- post links, site credits, purchase boxes, reference links, tag lists, skip links
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        # a link with its arrow (an unpaired guillemet or arrow), a link to the neighbouring post (the
+        # label glued to the title)
+        (BODY_DE, "« Neue Radwege im Westen der Stadt", "navigation.link_arrow"),
+        (BODY_DE, "Der Haushalt für das kommende Jahr »", "navigation.link_arrow"),
+        (BODY_EN, "← The council's new budget", "navigation.link_arrow"),
+        (BODY_DE, "Vorheriger BeitragDer Stadtrat tagt im Herbst", "navigation.post_links"),
+        (BODY_DE, "Nächster Artikel: Neue Buslinien ab Mai", "navigation.post_links"),
+        (BODY_EN, "Next: How the city pays for its bike lanes", "navigation.post_links"),
+        (BODY_EN, "Previous post The ring road reopens", "navigation.post_links"),
+        (BODY_FR, "Article précédent : Les pistes cyclables de Lyon", "navigation.post_links"),
+        (BODY_ES, "Artículo anterior Nuevas líneas de autobús", "navigation.post_links"),
+        # the site's credit line
+        (BODY_EN, "Designed by Example Themes | Powered by WordPress", "footer.site_credit"),
+        (BODY_EN, "Proudly powered by WordPress", "footer.site_credit"),
+        (BODY_EN, "Impressum · Theme: Example Magazine by Example Studio", "footer.site_credit"),
+        # a licence notice that names the licence after its verb
+        (BODY_DE, "Sofern nicht anders angegeben, stehen Inhalte dieser Website unter CC-BY-SA 4.0", "footer.license"),
+        (BODY_DE, "Alle Texte unterliegen einer Creative-Commons-Lizenz.", "footer.license"),
+        # the publisher's purchase box on a paywalled paper
+        (BODY_EN, "Buy single article", "paywall.purchase_box"),
+        (BODY_EN, "Instant access to the full article PDF.", "paywall.purchase_box"),
+        (BODY_EN, "Price includes VAT for Austria", "paywall.purchase_box"),
+        (BODY_EN, "Immediate online access to all issues from 2030. Subscription will auto renew annually.",
+         "paywall.purchase_box"),
+        (BODY_EN, "Rent this article via ExampleRent.", "paywall.purchase_box"),
+        (BODY_EN, "This is a preview of subscription content, log in to check access.", "paywall.purchase_box"),
+        # the database links under each reference
+        (BODY_EN, "CAS Article PubMed Google Scholar", "navigation.reference_links"),
+        (BODY_EN, "Article Google Scholar", "navigation.reference_links"),
+        # a tag list with its label
+        (BODY_DE, "Tags: Radweg, Stadtrat, Haushalt", "tags.category_line"),
+        (BODY_EN, "Related TopicsCyclingCity CouncilTransport", "tags.category_line"),
+        (BODY_EN, "Topics: bike lanes, city budget", "tags.category_line"),
+        # skip links with their target cut off, 'show all' links of a box
+        (BODY_DE, "Direkt zu", "navigation.skip_link"),
+        (BODY_DE, "Direkt zu Inhalt aufklappen", "navigation.skip_link"),
+        (BODY_DE, "Alle Meldungen anzeigen", "navigation.skip_link"),
+        # the search box's suggestions, related-reading labels, a paywall's cut
+        (BODY_DE, "Meist gesucht:", "teaser.related"),
+        (BODY_FR, "Pour aller plus loin", "teaser.related"),
+        (BODY_FR, "Pour lire la suite, abonnez-vous", "paywall.login_prompt"),
+        (BODY_ES, "Compartir noticia", "social.share_label"),
+        # the site's offers: newsletter with a prize, its magazine, its app; affiliate notes by name
+        (BODY_DE, "Kostenlos zum Newsletter anmelden und Gutschein sichern", "newsletter.signup"),
+        (BODY_DE, "Lesen Sie das Beispiel-Magazin digital in der App oder bestellen Sie es als Abo oder Einzelheft.",
+         "promo.magazine_offer"),
+        (BODY_EN, "Get the latest news straight to your phone with the Example Gazette app.", "social.follow"),
+        (BODY_DE, "Für Links auf dieser Seite erhält Beispielportal ggf. eine Provision vom Händler.",
+         "ad.affiliate_disclosure"),
+        (BODY_EN, "Example Gazette may earn a commission when you buy through links on our site.",
+         "ad.affiliate_disclosure"),
+        # captions labelled without a number, scripts in an HTML comment
+        (BODY_DE, "Abbildung: Der neue Radweg an der Ringstraße im Mai.", "caption.label"),
+        (BODY_EN, '<!-- ad_client = "pub-0000"; ad_slot = "1234"; //-->', "script.code_line"),
+    ],
+)
+def test_post_links_credits_purchase_boxes_and_labels_removed(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        # quotations in guillemets are closed on their line (French with spaces, Swiss and German without)
+        ("« Nous avons besoin de plus de pistes cyclables », a déclaré la maire mardi soir.", "navigation.link_arrow"),
+        ("«Wir brauchen mehr Radwege», sagte die Bürgermeisterin am Dienstag.", "navigation.link_arrow"),
+        ("»Wir brauchen mehr Radwege«, sagte die Bürgermeisterin am Dienstag.", "navigation.link_arrow"),
+        ("Next, the council will vote on the budget for the coming year.", "navigation.post_links"),
+        # a sentence about a site's software or a licence in general
+        ("The new portal was built with WordPress by two students, the city said on Tuesday.", "footer.site_credit"),
+        ("Creative Commons ist eine gemeinnützige Organisation, die Lizenzverträge veröffentlicht.", "footer.license"),
+        # prose about prices and access
+        ("Instant access to the city's archive is free for residents, the mayor said.", "paywall.purchase_box"),
+        ("The researchers searched PubMed and Google Scholar for studies published since 2010.",
+         "navigation.reference_links"),
+        ("Tagsüber bleibt es trocken: Erst am Abend zieht Regen auf.", "tags.category_line"),
+        ("Direkt zum Rathaus führt die neue Strecke nicht, sagte der Planer.", "navigation.skip_link"),
+        ("Brokers may receive a commission from the seller, the regulator warned.", "ad.affiliate_disclosure"),
+        ("Abbildungen zeigen den Zustand der Brücke vor der Sanierung.", "caption.label"),
+    ],
+)
+def test_post_link_credit_and_purchase_near_misses_kept(line: str, rule: str) -> None:
     assert load_patterns().get(rule).matches(line) is None
