@@ -1138,3 +1138,49 @@ def test_post_links_credits_purchase_boxes_and_labels_removed(body: str, line: s
 )
 def test_post_link_credit_and_purchase_near_misses_kept(line: str, rule: str) -> None:
     assert load_patterns().get(rule).matches(line) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        # a link list's bullet: a short title after a guillemet or arrow, no sentence
+        (BODY_PT, "» Calendário completo da temporada", "navigation.link_arrow"),
+        (BODY_DE, "› Mitglied werden", "navigation.link_arrow"),
+        (BODY_EN, "→ Our guide to the city's parks", "navigation.link_arrow"),
+        # the comment section's moderation notices
+        (BODY_EN, "Your comment is awaiting moderation.", "comments.moderation"),
+        (BODY_EN, "All comments are moderated before publication.", "comments.moderation"),
+        (BODY_EN, "Please read our community guidelines before commenting.", "comments.moderation"),
+        (BODY_DE, "Ihr Kommentar wartet auf Freischaltung.", "comments.moderation"),
+        (BODY_DE, "Bitte beachten Sie unsere Netiquette.", "comments.moderation"),
+        (BODY_FR, "Les commentaires sont modérés.", "comments.moderation"),
+        (BODY_PT, "Atenção: comentários ofensivos ou fora do tema não serão aprovados pelo moderador.",
+         "comments.moderation"),
+        (BODY_EN, "Note: comments with links will not be approved by the moderators.", "comments.moderation"),
+        # what an e-mail obfuscation script leaves behind
+        (BODY_EN, "[email protected]", "script.email_placeholder"),
+        (BODY_ES, "[email protected] (Suscripciones)", "script.email_placeholder"),
+        (BODY_EN, "Email: [javascript protected email address]", "script.email_placeholder"),
+    ],
+)
+def test_link_bullets_moderation_notices_and_email_placeholders_removed(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        # a bulleted sentence, and the site's own offer line ('» Zum Angebot: …'), stay
+        ("→ Der Rat stimmt im Mai über den Haushalt ab.", "navigation.link_arrow"),
+        ("» Zum Angebot: Das Konzert im Stadtpark live sehen", "navigation.link_arrow"),
+        # prose about moderation, and a notice quoted inside a sentence
+        ("Comments are moderated by volunteers, the paper's editor said on Tuesday.", "comments.moderation"),
+        ("The comments will be removed by the moderator, said the spokeswoman, because of the threats.",
+         "comments.moderation"),
+        ("Die Kommentare werden moderiert, hieß es aus der Redaktion, seit es Drohungen gab.", "comments.moderation"),
+        # an address in a sentence is the article's own
+        ("Send your letters to [email protected] by Friday.", "script.email_placeholder"),
+    ],
+)
+def test_link_bullet_moderation_and_placeholder_near_misses_kept(line: str, rule: str) -> None:
+    assert load_patterns().get(rule).matches(line) is None
