@@ -241,6 +241,19 @@ def test_floor_odds_are_certain_when_every_page_is_alike(with_present: int, leak
     assert odds["all"] == float(holds)
 
 
+def test_operating_point_is_chosen_by_the_odds_of_all_four_floors() -> None:
+    """The trainer prefers the point that holds all four floors on more resamples, even where
+    another sits further above the floors it passes; at equal odds the margin objective decides."""
+    from benchmarks.train_finder import PointScore
+
+    narrow = {"F1": 0.925, "leak": 0.045, "with*": 0.958, "w/o*": 0.832}  # all just above
+    lopsided = {"F1": 0.921, "leak": 0.051, "with*": 0.970, "w/o*": 0.850}  # with* far above, F1 at its floor
+    assert PointScore(narrow, 0.57).key() > PointScore(lopsided, 0.48).key()
+    assert PointScore(lopsided, 0.60).key() > PointScore(narrow, 0.57).key()
+    better = dict(narrow, F1=0.93)
+    assert PointScore(better, 0.5).key() > PointScore(narrow, 0.5).key()
+
+
 def test_resampled_figures_spread_around_the_point() -> None:
     """Pages that differ give resamples that differ, centred near the scorer's figure."""
     from benchmarks.train_finder import PageCounts, load_scorer, metrics_of, resampled_metrics
