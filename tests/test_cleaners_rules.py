@@ -298,7 +298,8 @@ def test_tag_label_and_items_removed() -> None:
 
 
 @pytest.mark.parametrize("line", ["Stand: 12.03.2025, 14:05 Uhr", "Aktualisiert am 3. Mai 2024",
-                                  "Updated: March 3, 2024 10:15 am", "5 Min. Lesezeit", "4 min read"])
+                                  "Updated: March 3, 2024 10:15 am", "Posted: Friday, June 7th, 2024 at 9:40 p.m.",
+                                  "5 Min. Lesezeit", "4 min read"])
 def test_datelines_and_reading_time_removed(line: str) -> None:
     assert_removed(page(line, BODY_DE, BODY_DE2), line, "metadata.")
 
@@ -306,6 +307,12 @@ def test_datelines_and_reading_time_removed(line: str) -> None:
 def test_stand_in_prose_kept() -> None:
     line = "Stand der Dinge ist, dass die Bauarbeiten im Frühjahr beginnen sollen, sofern das Geld reicht."
     assert_kept(page(BODY_DE, line, BODY_DE2), line)
+
+
+def test_published_in_prose_kept() -> None:
+    """A sentence that starts like a stamp but goes on is the story's."""
+    line = "Published on June 7th at 9 a.m., the report found that most councils had missed their targets."
+    assert_kept(page(BODY_EN, line, BODY_EN2), line)
 
 
 # --------------------------------------------------------------------------- duplicates and pull quotes
@@ -1047,6 +1054,47 @@ def test_form_notices_browser_notices_and_widget_labels_removed(body: str, line:
 )
 def test_form_and_browser_notice_near_misses(line: str, rule: str) -> None:
     assert load_patterns().get(rule).matches(line) is None
+
+
+# --------------------------------------------------------------------------- click prompts
+
+
+@pytest.mark.parametrize(
+    ("body", "line"),
+    [
+        (BODY_EN, "Click here for the full timetable of the new bus lines"),
+        (BODY_EN, "Click on the photo above to see the new bridge from the air"),
+        (BODY_EN, "Tap the button below to load more comments"),
+        (BODY_EN, "Click to enlarge"),
+        (BODY_DE, "Hier klicken, um die Karte zu laden."),
+        (BODY_DE, "Klicken Sie auf das Bild, um die Galerie zu öffnen."),
+        (BODY_DE, "Klick, um per Messenger zu teilen (Wird in neuem Fenster geöffnet)"),
+        (BODY_PT, "Clique na imagem acima e veja a classificação completa"),
+        (BODY_PT, "Clique e confira o calendário de obras"),
+        (BODY_ES, "Haz clic aquí para ver el mapa de las obras"),
+        (BODY_FR, "Cliquez ici pour voir le plan du réseau"),
+        (BODY_IT, "Clicca qui per la mappa delle piste ciclabili"),
+    ],
+)
+def test_click_prompts_removed(body: str, line: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, "navigation.click_prompt")
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        # a how-to's steps name the program's controls, not the page's
+        "Click Settings, then choose Privacy and switch off location sharing.",
+        "Click the Start button and type 'firewall' into the search box.",
+        "Klicken Sie auf Einstellungen und wählen Sie dort den Punkt Datenschutz.",
+        # prose about clicks
+        "Clicks on the council's website doubled after the announcement, the office said.",
+        "Hier klickt niemand gern: Die Formulare der Stadt gelten als umständlich.",
+        "Clique de amigos: o grupo se reúne toda semana na praça.",
+    ],
+)
+def test_click_prompt_near_misses(line: str) -> None:
+    assert load_patterns().get("navigation.click_prompt").matches(line) is None
 
 
 # ------------------- post links, site credits, purchase boxes, reference links, tag lists, skip links
