@@ -254,6 +254,25 @@ def test_operating_point_is_chosen_by_the_odds_of_all_four_floors() -> None:
     assert PointScore(better, 0.5).key() > PointScore(narrow, 0.5).key()
 
 
+def test_operating_point_prefers_a_plateau_to_a_peak_at_a_cliff() -> None:
+    """The odds are averaged with the neighbouring shifts': a slightly lower point among good
+    neighbours beats the best single point next to a cliff; at the grid's edge a point has one
+    neighbour; equal smoothed odds fall back to the point's own odds."""
+    from benchmarks.train_finder import PointScore, choose_point
+
+    m = {"F1": 0.93, "leak": 0.05, "with*": 0.96, "w/o*": 0.82}
+
+    def grid(*odds: float, switch: float = 1.0) -> dict[tuple[float, float, float], PointScore]:
+        return {(0.5, switch, 1.0 + 0.125 * k): PointScore(m, o) for k, o in enumerate(odds)}
+
+    assert choose_point(grid(0.55, 0.60, 0.58, 0.62, 0.10)) == (0.5, 1.0, 1.25)  # not the peak at 1.375
+    assert choose_point(grid(0.70, 0.65, 0.20)) == (0.5, 1.0, 1.0)  # edge: (.70 + .65) / 2
+    assert choose_point(grid(0.2, 0.5, 0.6, 0.5, 0.2)) == (0.5, 1.0, 1.25)
+    # the switch prices are separate lines: the plateau of one beats the peak of another
+    both = grid(0.1, 0.75, 0.1) | grid(0.6, 0.6, 0.6, switch=2.0)
+    assert choose_point(both)[1] == 2.0
+
+
 def test_resampled_figures_spread_around_the_point() -> None:
     """Pages that differ give resamples that differ, centred near the scorer's figure."""
     from benchmarks.train_finder import PageCounts, load_scorer, metrics_of, resampled_metrics
