@@ -1147,6 +1147,9 @@ def test_click_prompt_near_misses(line: str) -> None:
         (BODY_ES, "Compartir noticia", "social.share_label"),
         # the site's offers: newsletter with a prize, its magazine, its app; affiliate notes by name
         (BODY_DE, "Kostenlos zum Newsletter anmelden und Gutschein sichern", "newsletter.signup"),
+        (BODY_EN, "Keep up to date with the Example Gazette. Sign up for our daily briefing.", "newsletter.signup"),
+        (BODY_EN, "Stay connected:", "newsletter.signup"),
+        (BODY_DE, "Bleiben Sie auf dem Laufenden mit unserem Wochenbrief", "newsletter.signup"),
         (BODY_DE, "Lesen Sie das Beispiel-Magazin digital in der App oder bestellen Sie es als Abo oder Einzelheft.",
          "promo.magazine_offer"),
         (BODY_EN, "Get the latest news straight to your phone with the Example Gazette app.", "social.follow"),
@@ -1182,6 +1185,9 @@ def test_post_links_credits_purchase_boxes_and_labels_removed(body: str, line: s
         ("Direkt zum Rathaus führt die neue Strecke nicht, sagte der Planer.", "navigation.skip_link"),
         ("Brokers may receive a commission from the seller, the regulator warned.", "ad.affiliate_disclosure"),
         ("Abbildungen zeigen den Zustand der Brücke vor der Sanierung.", "caption.label"),
+        # a sentence that goes on after 'stay informed'
+        ("Stay informed about road closures by checking the city's website before you leave.", "newsletter.signup"),
+        ("Bleiben Sie informiert, riet die Polizei, und meiden Sie die Innenstadt am Samstag.", "newsletter.signup"),
     ],
 )
 def test_post_link_credit_and_purchase_near_misses_kept(line: str, rule: str) -> None:
