@@ -299,6 +299,8 @@ def test_tag_label_and_items_removed() -> None:
 
 @pytest.mark.parametrize("line", ["Stand: 12.03.2025, 14:05 Uhr", "Aktualisiert am 3. Mai 2024",
                                   "Updated: March 3, 2024 10:15 am", "Posted: Friday, June 7th, 2024 at 9:40 p.m.",
+                                  "PUBLISHED: 07:15, Wed, Mar 4, 2026 | UPDATED: 09:02, Wed, Mar 4, 2026",
+                                  "2026年03月04日",
                                   "5 Min. Lesezeit", "4 min read"])
 def test_datelines_and_reading_time_removed(line: str) -> None:
     assert_removed(page(line, BODY_DE, BODY_DE2), line, "metadata.")
@@ -1150,6 +1152,12 @@ def test_click_prompt_near_misses(line: str) -> None:
         (BODY_EN, "Keep up to date with the Example Gazette. Sign up for our daily briefing.", "newsletter.signup"),
         (BODY_EN, "Stay connected:", "newsletter.signup"),
         (BODY_DE, "Bleiben Sie auf dem Laufenden mit unserem Wochenbrief", "newsletter.signup"),
+        # the article's tool bar
+        (BODY_EN, "Text size", "social.article_tools"),
+        (BODY_EN, "Reprints & Permissions", "social.article_tools"),
+        (BODY_EN, "Read Later", "social.article_tools"),
+        (BODY_DE, "Schriftgröße", "social.article_tools"),
+        (BODY_DE, "Artikel vorlesen lassen", "social.article_tools"),
         (BODY_DE, "Lesen Sie das Beispiel-Magazin digital in der App oder bestellen Sie es als Abo oder Einzelheft.",
          "promo.magazine_offer"),
         (BODY_EN, "Get the latest news straight to your phone with the Example Gazette app.", "social.follow"),
@@ -1188,6 +1196,8 @@ def test_post_links_credits_purchase_boxes_and_labels_removed(body: str, line: s
         # a sentence that goes on after 'stay informed'
         ("Stay informed about road closures by checking the city's website before you leave.", "newsletter.signup"),
         ("Bleiben Sie informiert, riet die Polizei, und meiden Sie die Innenstadt am Samstag.", "newsletter.signup"),
+        ("Read later chapters of the report for the full figures, the authors advise.", "social.article_tools"),
+        ("Die Schriftgröße auf den neuen Schildern ist doppelt so groß wie bisher.", "social.article_tools"),
     ],
 )
 def test_post_link_credit_and_purchase_near_misses_kept(line: str, rule: str) -> None:
