@@ -271,6 +271,9 @@ def test_operating_point_prefers_a_plateau_to_a_peak_at_a_cliff() -> None:
     # the switch prices are separate lines: the plateau of one beats the peak of another
     both = grid(0.1, 0.75, 0.1) | grid(0.6, 0.6, 0.6, switch=2.0)
     assert choose_point(both)[1] == 2.0
+    # equal smoothed odds (.533 at both middles): the point's own odds decide
+    tied = grid(0.1, 0.4, 0.8, 0.4, 0.1) | grid(0.1, 0.6, 0.4, 0.6, 0.1, switch=2.0)
+    assert choose_point(tied) == (0.5, 1.0, 1.25)
 
 
 def test_resampled_figures_spread_around_the_point() -> None:
