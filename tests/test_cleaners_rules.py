@@ -1152,6 +1152,7 @@ def test_click_prompt_near_misses(line: str) -> None:
         (BODY_EN, "Keep up to date with the Example Gazette. Sign up for our daily briefing.", "newsletter.signup"),
         (BODY_EN, "Stay connected:", "newsletter.signup"),
         (BODY_DE, "Bleiben Sie auf dem Laufenden mit unserem Wochenbrief", "newsletter.signup"),
+        (BODY_DE, "Schreib einen Kommentar", "social.share_label"),
         # the article's tool bar
         (BODY_EN, "Text size", "social.article_tools"),
         (BODY_EN, "Reprints & Permissions", "social.article_tools"),
