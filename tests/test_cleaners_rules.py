@@ -1147,12 +1147,12 @@ def test_click_prompt_near_misses(line: str) -> None:
         (BODY_FR, "Pour aller plus loin", "teaser.related"),
         (BODY_FR, "Pour lire la suite, abonnez-vous", "paywall.login_prompt"),
         (BODY_ES, "Compartir noticia", "social.share_label"),
+        (BODY_DE, "Schreib einen Kommentar", "social.share_label"),
         # the site's offers: newsletter with a prize, its magazine, its app; affiliate notes by name
         (BODY_DE, "Kostenlos zum Newsletter anmelden und Gutschein sichern", "newsletter.signup"),
         (BODY_EN, "Keep up to date with the Example Gazette. Sign up for our daily briefing.", "newsletter.signup"),
         (BODY_EN, "Stay connected:", "newsletter.signup"),
         (BODY_DE, "Bleiben Sie auf dem Laufenden mit unserem Wochenbrief", "newsletter.signup"),
-        (BODY_DE, "Schreib einen Kommentar", "social.share_label"),
         # the article's tool bar
         (BODY_EN, "Text size", "social.article_tools"),
         (BODY_EN, "Reprints & Permissions", "social.article_tools"),
