@@ -214,3 +214,16 @@ def test_interleaved_speed_command(tmp_path: Path) -> None:
     assert got["docs"] == 2 * pages
     assert set(got["systems"]) == {"cleanfeed", "raw"}
     assert got["systems"]["cleanfeed"]["cpu_seconds"] > 0
+    # the langdetect yardstick ran beside them (not as a system of the table) on every article
+    assert "langdetect.detect" not in got["systems"]
+    stick = got["yardstick"]
+    assert stick["ms_per_call"] > 0 and stick["calls_per_page"] > 0
+    assert stick["calls_allowed"] == pytest.approx(1000 / 150 / 5, abs=1e-3)
+
+
+def test_yardstick_scaling() -> None:
+    """A page costing half a yardstick call runs at 2 pages per 5 ms call: 400 docs/s there."""
+    from benchmarks.interleaved import scaled
+
+    got = scaled(yardstick_cpu=1.0, calls=100, system_cpu=2.0, docs=400)  # 10 ms a call, 5 ms a page
+    assert got == {"ms_per_call": 10.0, "calls_per_page": 0.5, "calls_allowed": 1.333, "docs_per_s_at_yardstick": 400.0}
