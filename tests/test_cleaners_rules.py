@@ -1249,3 +1249,47 @@ def test_link_bullets_moderation_notices_and_email_placeholders_removed(body: st
 )
 def test_link_bullet_moderation_and_placeholder_near_misses_kept(line: str, rule: str) -> None:
     assert load_patterns().get(rule).matches(line) is None
+
+
+@pytest.mark.parametrize(
+    ("body", "line", "rule"),
+    [
+        # a teaser's read-more link, with its arrow, ellipsis or the story's reading time
+        (BODY_DE, "weiterlesen 8 Minuten", "teaser.related"),
+        (BODY_DE, "Weiter lesen ...", "teaser.related"),
+        (BODY_EN, "Read more...", "teaser.related"),
+        (BODY_EN, "Continue reading the main story", "teaser.related"),
+        (BODY_EN, "Continue reading…", "teaser.related"),
+        # a related box's label with what it recommends
+        (BODY_DE, "Diese Beiträge könnten Sie auch interessieren:", "teaser.related"),
+        (BODY_DE, "Das dürfte euch vielleicht auch interessieren", "teaser.related"),
+        # a newsletter's name heading its sign-up box
+        (BODY_EN, "The Example Gazette Newsletter", "newsletter.box_title"),
+        (BODY_DE, "Stadtteil-Newsletter", "newsletter.box_title"),
+        # a post's meta line closing with its comment count
+        (BODY_DE, "von Jana Beispiel | 3. März 2031 | Stadtleben | 12 Kommentare", "comments.post_meta"),
+        (BODY_EN, "Posted by J. Example on 03.03.2031 4 comments", "comments.post_meta"),
+        (BODY_EN, "New, 17 comments", "comments.post_meta"),
+    ],
+)
+def test_read_more_links_newsletter_titles_and_post_meta_removed(body: str, line: str, rule: str) -> None:
+    assert_removed(page(body, line, body.replace("2030", "2031")), line, rule)
+
+
+@pytest.mark.parametrize(
+    ("line", "rule"),
+    [
+        # prose that starts with the link's words, or recommends something in a sentence
+        ("Weiterlesen lohnt sich: Im zweiten Teil erklärt die Autorin, warum der Plan scheiterte.", "teaser.related"),
+        ("Continue reading aloud to your children every night, the study's authors recommend.", "teaser.related"),
+        ("Diese Pläne könnten Sie auch interessieren, sagte der Bürgermeister zu den Anwohnern.", "teaser.related"),
+        # a sentence about a newsletter, or a heading longer than a name
+        ("Wie ein Newsletter Leser an das Blatt bindet, zeigt die Studie.", "newsletter.box_title"),
+        ("Why the council stopped printing its quarterly newsletter", "newsletter.box_title"),
+        # a sentence that counts comments ends with its full stop
+        ("Der Beitrag des Bürgermeisters bekam bis Montag 71 Kommentare.", "comments.post_meta"),
+        ("Within an hour the post had drawn 300 comments, most of them angry.", "comments.post_meta"),
+    ],
+)
+def test_read_more_newsletter_title_and_post_meta_near_misses_kept(line: str, rule: str) -> None:
+    assert load_patterns().get(rule).matches(line) is None
