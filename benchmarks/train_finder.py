@@ -537,27 +537,41 @@ class PointScore:
 # out of fold on all 351 pages, mean of three fold orders), one step from a cliff (1.5: .18), while
 # shifts 1.125-1.25 held all four floors on .71-.74. Averaged with its neighbours, a point on a
 # plateau beats a peak at a cliff's edge; one step, since the odds fall from their top to .2 within
-# three steps (0.125 each).
+# three steps (0.125 each). A point at the grid's edge is not chosen: with one neighbour its
+# average is that of two points, and on the 280 training pages at 2026-11-23 (second session) the
+# top shift 1.5 won so (.56 from .58 and .54) over the interior 1.375 (.547 from .52, .58, .54).
 SMOOTH_STEPS = 1
 
 
 def choose_point(scores: dict[tuple[float, float, float], PointScore]) -> tuple[float, float, float]:
     """The (length power, switch price, shift) whose odds, averaged with those of the shifts up to
-    ``SMOOTH_STEPS`` grid steps away at the same power and switch price (fewer at the grid's
-    edges), are highest; ties go to the point's own ``PointScore.key``."""
+    ``SMOOTH_STEPS`` grid steps away at the same power and switch price, are highest; ties go to
+    the point's own ``PointScore.key``. Only points with all those neighbours are chosen: the
+    shifts at the grid's edges are neighbours only, since nothing was measured beyond them (a line
+    too short for any such point lets all its points be chosen, averaged with the neighbours it
+    has)."""
     shifts: dict[tuple[float, float], list[float]] = {}
     for pw, sw, sh in scores:
         shifts.setdefault((pw, sw), []).append(sh)
+    lines = {k: sorted(v) for k, v in shifts.items()}
+
+    def near(point: tuple[float, float, float]) -> list[float]:
+        pw, sw, sh = point
+        line = lines[(pw, sw)]
+        at = line.index(sh)
+        return line[max(0, at - SMOOTH_STEPS): at + SMOOTH_STEPS + 1]
 
     def key(point: tuple[float, float, float]) -> tuple[float, float, float]:
-        pw, sw, sh = point
-        line = sorted(shifts[(pw, sw)])
-        at = line.index(sh)
-        near = line[max(0, at - SMOOTH_STEPS): at + SMOOTH_STEPS + 1]
-        smoothed = sum(scores[(pw, sw, s)].odds for s in near) / len(near)
+        pw, sw, _ = point
+        shown = near(point)
+        smoothed = sum(scores[(pw, sw, s)].odds for s in shown) / len(shown)
         return (round(smoothed, 6), *scores[point].key())
 
-    return max(scores, key=key)
+    def eligible(point: tuple[float, float, float]) -> bool:
+        line = lines[point[:2]]
+        return len(near(point)) == 2 * SMOOTH_STEPS + 1 or len(line) < 2 * SMOOTH_STEPS + 1
+
+    return max(filter(eligible, scores), key=key)
 
 
 def point_score(score: ModuleType, devset: Path, pages: Sequence[Page], oofs: Sequence[dict[str, Any]],

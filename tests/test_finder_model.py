@@ -256,8 +256,9 @@ def test_operating_point_is_chosen_by_the_odds_of_all_four_floors() -> None:
 
 def test_operating_point_prefers_a_plateau_to_a_peak_at_a_cliff() -> None:
     """The odds are averaged with the neighbouring shifts': a slightly lower point among good
-    neighbours beats the best single point next to a cliff; at the grid's edge a point has one
-    neighbour; equal smoothed odds fall back to the point's own odds."""
+    neighbours beats the best single point next to a cliff; a point at the grid's edge is only a
+    neighbour (nothing was measured beyond it) unless the line is too short to have an inside;
+    equal smoothed odds fall back to the point's own odds."""
     from benchmarks.train_finder import PointScore, choose_point
 
     m = {"F1": 0.93, "leak": 0.05, "with*": 0.96, "w/o*": 0.82}
@@ -266,7 +267,10 @@ def test_operating_point_prefers_a_plateau_to_a_peak_at_a_cliff() -> None:
         return {(0.5, switch, 1.0 + 0.125 * k): PointScore(m, o) for k, o in enumerate(odds)}
 
     assert choose_point(grid(0.55, 0.60, 0.58, 0.62, 0.10)) == (0.5, 1.0, 1.25)  # not the peak at 1.375
-    assert choose_point(grid(0.70, 0.65, 0.20)) == (0.5, 1.0, 1.0)  # edge: (.70 + .65) / 2
+    # the edges have the best odds, the inside point is chosen: (.70 + .65 + .20) / 3
+    assert choose_point(grid(0.70, 0.65, 0.20)) == (0.5, 1.0, 1.125)
+    assert choose_point(grid(0.20, 0.50, 0.55, 0.60, 0.70)) == (0.5, 1.0, 1.375)  # not 1.5, (.60 + .70) / 2
+    assert choose_point(grid(0.60, 0.70)) == (0.5, 1.0, 1.125)  # two shifts, no inside: both may be chosen
     assert choose_point(grid(0.2, 0.5, 0.6, 0.5, 0.2)) == (0.5, 1.0, 1.25)
     # the switch prices are separate lines: the plateau of one beats the peak of another
     both = grid(0.1, 0.75, 0.1) | grid(0.6, 0.6, 0.6, switch=2.0)
