@@ -550,10 +550,9 @@ def choose_point(scores: dict[tuple[float, float, float], PointScore]) -> tuple[
     shifts at the grid's edges are neighbours only, since nothing was measured beyond them (a line
     too short for any such point lets all its points be chosen, averaged with the neighbours it
     has)."""
-    shifts: dict[tuple[float, float], list[float]] = {}
-    for pw, sw, sh in scores:
-        shifts.setdefault((pw, sw), []).append(sh)
-    lines = {k: sorted(v) for k, v in shifts.items()}
+    lines: dict[tuple[float, float], list[float]] = {}  # the shifts of each (power, switch), in order
+    for pw, sw, sh in sorted(scores):
+        lines.setdefault((pw, sw), []).append(sh)
 
     def near(point: tuple[float, float, float]) -> list[float]:
         pw, sw, sh = point
